@@ -1,0 +1,116 @@
+"""``make run``: start the whole platform on the embedded local stack and keep it running until Ctrl-C/SIGTERM.
+
+Set KAFKA_BOOTSTRAP_SERVERS, MONGO_URI or AMQP_URI to use real infrastructure instead of the embedded parts.
+"""
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import os
+import secrets
+import signal
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from deploy.local.stack import ROOT, Stack, StackError
+
+WORKDIR = Path(os.environ.get("ACTIONPLAN_LOCAL_DIR", ROOT / ".local"))
+SECRETS = ("PSEUDONYM_KEY", "NOTES_ENCRYPTION_KEY")
+
+
+def services() -> list[str]:
+    return sorted(p.parent.name for p in (ROOT / "services").glob("*/service.py"))
+
+
+def producers(names: list[str]) -> list[str]:
+    return [n for n in names if importlib.import_module(f"services.{n}.contracts").PRODUCES]
+
+
+def local_secrets(env: dict[str, str]) -> None:
+    """Development keys live in a file of their own (mode 0600), never in a database or the repository."""
+    path = WORKDIR / "secrets.env"
+    stored: dict[str, str] = {}
+    if path.exists():
+        stored = dict(line.split("=", 1) for line in path.read_text().split() if "=" in line)
+    for name in SECRETS:
+        if not env.get(name):
+            stored.setdefault(name, base64.b64encode(secrets.token_bytes(32)).decode())
+            env[name] = stored[name]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{k}={v}\n" for k, v in stored.items()))
+    path.chmod(0o600)
+
+
+def wait_ready(url: str, stack: Stack, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        for proc in stack.procs:
+            if not proc.alive():
+                raise StackError(f"{proc.name} exited with code {proc.popen.returncode}; see {proc.log_path}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except urllib.error.HTTPError as exc:
+            last = exc.read().decode(errors="replace")
+        except OSError as exc:
+            last = str(exc)
+        time.sleep(0.5)
+    raise StackError(f"the platform was not ready within {timeout:g}s: {last}")
+
+
+def main() -> int:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT)
+    local_secrets(env)
+    stack = Stack(WORKDIR, env)
+    stopping = {"now": False}
+
+    def on_signal(signum, _frame):
+        stopping["now"] = True
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+            stack.start_kafka(int(os.environ.get("LOCAL_KAFKA_PORT", "19092")))
+        if not os.environ.get("MONGO_URI"):
+            stack.start_mongo(int(os.environ.get("LOCAL_MONGO_PORT", "27018")), WORKDIR / "mongo")
+        if not os.environ.get("AMQP_URI"):
+            stack.ensure_rabbitmq()
+        names = services()
+        for name in names:
+            stack.start_service(name)
+        for name in producers(names):
+            stack.start_relay(name)
+        port = int(os.environ.get("GATEWAY_PORT", "8000"))
+        stack.start_gateway(port)
+        print(f"waiting for {', '.join(names)} and the gateway to be ready...", flush=True)
+        wait_ready(f"http://127.0.0.1:{port}/readyz", stack)
+        print(json.dumps({"kafka": stack.env.get("KAFKA_BOOTSTRAP_SERVERS"), "mongo": stack.env.get("MONGO_URI"),
+                          "logs": str(WORKDIR / "logs")}), flush=True)
+        print(f"\nactionplan is ready. GraphiQL: http://127.0.0.1:{port}/graphql  (Ctrl-C stops everything)\n",
+              flush=True)
+        while not stopping["now"]:
+            for proc in stack.procs:
+                if not proc.alive():
+                    print(f"warning: {proc.name} exited with code {proc.popen.returncode}; see {proc.log_path}",
+                          flush=True)
+                    stack.procs.remove(proc)
+                    break
+            time.sleep(0.5)
+        return 0
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        print("stopping...", flush=True)
+        stack.stop()
+        print("stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,2 @@
+"""GraphQL mutations: commands sent to the services over RPC."""
+Mutation = None

@@ -1,0 +1,1 @@
+"""Cross-cutting code shared by every actionplan service and the gateway. No domain rules live here."""

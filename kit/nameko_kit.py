@@ -1,0 +1,183 @@
+"""Nameko glue shared by every service: settings, Mongo storage, tracing, and the Kafka consumer entrypoint.
+
+Kept at the edge so domain code never sees nameko.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timezone
+
+import eventlet
+from eventlet.event import Event
+from kafka.structs import OffsetAndMetadata
+from nameko.extensions import DependencyProvider, Entrypoint
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from kit import kafka_io, tracing
+from kit.contracts import ContractError, default_registry
+from kit.envelope import decode
+from kit.mongo import connect
+from kit.outbox import Outbox, ensure_indexes
+from kit.settings import Settings
+
+log = logging.getLogger("actionplan.consumer")
+SETTINGS_KEY = "ACTIONPLAN_SETTINGS"
+
+
+def settings_of(container) -> Settings:
+    return container.config[SETTINGS_KEY]
+
+
+class Store(DependencyProvider):
+    """Gives each worker the service's storage adapter: ``store_class(client, db, outbox, settings)``.
+
+    One MongoClient per container; PyMongo pools connections and is safe across green threads.
+    """
+
+    def __init__(self, store_class) -> None:
+        self.store_class = store_class
+
+    def setup(self) -> None:
+        settings = settings_of(self.container)
+        self.client = connect(settings)
+        self.db = self.client[settings.database]
+        ensure_indexes(self.db)
+        self.store = self.store_class(self.client, self.db, Outbox(self.db, settings), settings)
+        if hasattr(self.store, "setup"):
+            self.store.setup()
+
+    def stop(self) -> None:
+        self.client.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.store
+
+
+class Tracing(DependencyProvider):
+    """A span per worker, continuing the caller's trace from the AMQP headers or the Kafka record."""
+
+    def setup(self) -> None:
+        self._spans = {}
+
+    def worker_setup(self, worker_ctx) -> None:
+        entry = worker_ctx.entrypoint
+        kind = SpanKind.CONSUMER if isinstance(entry, KafkaConsumer) else SpanKind.SERVER
+        name = f"{worker_ctx.service_name}.{entry.method_name}"
+        token = otel_context.attach(tracing.context_from(worker_ctx.data))
+        span = tracing.tracer().start_span(name, kind=kind, attributes={"rpc.system": "nameko",
+                                                                          "rpc.method": entry.method_name})
+        span_token = otel_context.attach(trace.set_span_in_context(span))
+        self._spans[worker_ctx] = (span, token, span_token)
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None) -> None:
+        entry = self._spans.get(worker_ctx)
+        if entry and exc_info:
+            entry[0].set_status(Status(StatusCode.ERROR, type(exc_info[1]).__name__))
+
+    def worker_teardown(self, worker_ctx) -> None:
+        span, token, span_token = self._spans.pop(worker_ctx, (None, None, None))
+        if span is not None:
+            span.end()
+            otel_context.detach(span_token)
+            otel_context.detach(token)
+
+
+class KafkaConsumer(Entrypoint):
+    """Consume Kafka topics; commit an offset only after the handler returned (its effect is stored).
+
+    A failing handler is retried with exponential backoff; after the last attempt, or at once for a message that
+    breaks its contract, the original record goes to the dead-letter topic with where it came from and why in
+    headers, and consumption goes on with the next record.
+    """
+
+    def __init__(self, *topics: str, **kwargs) -> None:
+        self.topic_names = topics
+        super().__init__(**kwargs)
+
+    def setup(self) -> None:
+        self.settings = settings_of(self.container)
+        self.group_id = f"{self.container.service_name}.{self.method_name}"
+        self.dead_letter_topic = self.settings.topic(f"deadletter.{self.container.service_name}")
+        self.topics = [self.settings.topic(t) for t in self.topic_names]
+        self._stopping = False
+        self._thread = None
+
+    def start(self) -> None:
+        kafka_io.ensure_topics(self.settings, self.topics + [self.dead_letter_topic])
+        self._thread = self.container.spawn_managed_thread(self._run, identifier=f"kafka:{self.group_id}")
+
+    def stop(self) -> None:
+        self._stopping = True
+        if self._thread is not None:
+            self._thread.wait()
+
+    def kill(self) -> None:
+        self._stopping = True
+        if self._thread is not None:
+            self._thread.kill()
+
+    def _run(self) -> None:
+        consumer = kafka_io.consumer(self.settings, self.topics, self.group_id)
+        self._producer = kafka_io.producer(self.settings)
+        try:
+            while not self._stopping:
+                for partition, records in consumer.poll(timeout_ms=300).items():
+                    for record in records:
+                        if self._stopping:
+                            return  # uncommitted records are delivered again after restart
+                        self._process(record)
+                        consumer.commit({partition: OffsetAndMetadata(record.offset + 1, "", -1)})
+        finally:
+            consumer.close(autocommit=False)
+            self._producer.close()
+
+    def _process(self, record) -> None:
+        try:
+            event = decode(record.value)
+        except ContractError as exc:
+            self._dead_letter(record, exc, attempts=0)
+            return
+        carrier = tracing.from_kafka_headers(record.headers)
+        attempts = self.settings.consumer_max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                self._call_handler(event, carrier)
+                return
+            except Exception as exc:  # the handler's own errors; retried, then dead-lettered
+                log.warning("handler %s failed on event %s (attempt %d/%d): %s", self.group_id, event["id"],
+                            attempt, attempts, type(exc).__name__)
+                if attempt == attempts:
+                    self._dead_letter(record, exc, attempts)
+                    return
+                eventlet.sleep(self.settings.consumer_backoff_ms / 1000 * 2 ** (attempt - 1))
+
+    def _call_handler(self, event: dict, carrier: dict) -> None:
+        done = Event()
+
+        def handle_result(worker_ctx, result, exc_info):
+            done.send((result, exc_info))
+            return result, exc_info
+
+        self.container.spawn_worker(self, (event,), {}, context_data=dict(carrier), handle_result=handle_result)
+        _, exc_info = done.wait()
+        if exc_info is not None:
+            raise exc_info[1]
+
+    def _dead_letter(self, record, exc: Exception, attempts: int) -> None:
+        headers = [(k, v) for k, v in (record.headers or ()) if not k.startswith("dlq.")]
+        headers += [(k, str(v).encode("utf-8")) for k, v in (
+            ("dlq.original.topic", record.topic), ("dlq.original.partition", record.partition),
+            ("dlq.original.offset", record.offset), ("dlq.consumer", self.group_id),
+            ("dlq.error.type", type(exc).__name__), ("dlq.error", str(exc)[:1000]),
+            ("dlq.attempts", attempts), ("dlq.failed.at", datetime.now(timezone.utc).isoformat()),
+        )]
+        self._producer.send(self.dead_letter_topic, key=record.key, value=record.value, headers=headers)
+        self._producer.flush()
+        log.error("dead-lettered %s[%d]@%d from %s: %s", record.topic, record.partition, record.offset,
+                  self.group_id, type(exc).__name__)
+
+
+kafka_consumer = KafkaConsumer.decorator

@@ -1,0 +1,53 @@
+"""Start one nameko service with settings from the environment: ``python -m kit.runner services.grants.service``.
+
+Settings are read and checked before anything connects, so a bad one stops the process with its name.
+"""
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402 - must precede every other import that touches sockets or threads
+
+import importlib  # noqa: E402
+import logging  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+
+from nameko.runners import ServiceRunner  # noqa: E402
+
+from kit import tracing  # noqa: E402
+from kit.logs import configure as configure_logs  # noqa: E402
+from kit.nameko_kit import SETTINGS_KEY  # noqa: E402
+from kit.settings import SettingsError, load  # noqa: E402
+
+log = logging.getLogger("actionplan.runner")
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m kit.runner <module with SERVICE>", file=sys.stderr)
+        return 2
+    module = importlib.import_module(argv[0])
+    service_cls = module.SERVICE
+    try:
+        settings = load(service_cls.name, required=getattr(module, "REQUIRED_SETTINGS", ()))
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 78  # EX_CONFIG
+    configure_logs(service_cls.name)
+    tracing.setup(service_cls.name, settings.trace_exporter)
+    config = {"AMQP_URI": settings.amqp_uri, SETTINGS_KEY: settings, "serializer": "json", "max_workers": 20}
+    runner = ServiceRunner(config)
+    runner.add_service(service_cls)
+
+    def stop(*_):
+        eventlet.spawn_n(runner.stop)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    runner.start()
+    log.info("service %s started (database %s)", service_cls.name, settings.database)
+    runner.wait()
+    tracing.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,158 @@
+"""Settings from the environment with working local defaults; a missing or malformed one fails at start-up.
+
+Each setting is declared once with its parser, so the error names the variable and says what was wrong with it.
+"""
+from __future__ import annotations
+
+import base64
+import os
+from dataclasses import dataclass
+from typing import Callable, Mapping
+from urllib.parse import urlparse
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed. The message names the environment variable."""
+
+
+def _url(*schemes: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        url = urlparse(raw)
+        if url.scheme not in schemes or not url.hostname:
+            raise ValueError(f"expected a {'/'.join(schemes)} URL with a host, got {raw!r}")
+        return raw
+    return parse
+
+
+def _hosts(raw: str) -> str:
+    for part in raw.split(","):
+        host, _, port = part.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"expected host:port[,host:port...], got {raw!r}")
+    return raw
+
+
+def _positive(kind: type) -> Callable[[str], float | int]:
+    def parse(raw: str):
+        value = kind(raw)
+        if value <= 0:
+            raise ValueError(f"must be greater than 0, got {raw!r}")
+        return value
+    return parse
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError(f"must be 0 or more, got {raw!r}")
+    return value
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw not in options:
+            raise ValueError(f"must be one of {', '.join(options)}, got {raw!r}")
+        return raw
+    return parse
+
+
+def _key(raw: str) -> bytes:
+    # Keys come base64-encoded so they survive env files; 32 bytes gives HMAC-SHA256 its full strength.
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except ValueError:
+        raise ValueError("must be base64") from None
+    if len(key) < 32:
+        raise ValueError(f"must decode to at least 32 bytes, got {len(key)}")
+    return key
+
+
+def _name(raw: str) -> str:
+    if not raw.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"must be letters, digits, '-' or '_', got {raw!r}")
+    return raw
+
+
+@dataclass(frozen=True)
+class Spec:
+    env: str
+    parse: Callable[[str], object]
+    default: str | None  # None: required, no local default
+
+
+SPECS: dict[str, Spec] = {
+    "amqp_uri": Spec("AMQP_URI", _url("amqp", "amqps"), "amqp://guest:guest@127.0.0.1:5672/"),
+    "kafka_bootstrap": Spec("KAFKA_BOOTSTRAP_SERVERS", _hosts, "127.0.0.1:9092"),
+    "mongo_uri": Spec("MONGO_URI", _url("mongodb", "mongodb+srv"), "mongodb://127.0.0.1:27017/"),
+    "db_prefix": Spec("MONGO_DB_PREFIX", _name, "actionplan"),
+    "topic_prefix": Spec("KAFKA_TOPIC_PREFIX", lambda raw: _name(raw) if raw else raw, ""),
+    "pseudonym_key": Spec("PSEUDONYM_KEY", _key, None),
+    "notes_key": Spec("NOTES_ENCRYPTION_KEY", _key, None),
+    "rpc_timeout_s": Spec("RPC_TIMEOUT_SECONDS", _positive(float), "10"),
+    "rpc_pool_size": Spec("RPC_POOL_SIZE", _positive(int), "8"),
+    "trace_exporter": Spec("TRACE_EXPORTER", _choice("none", "otlp", "console"), "none"),
+    "consumer_max_attempts": Spec("CONSUMER_MAX_ATTEMPTS", _positive(int), "3"),
+    "consumer_backoff_ms": Spec("CONSUMER_BACKOFF_MS", _non_negative_int, "200"),
+    "relay_interval_ms": Spec("RELAY_INTERVAL_MS", _positive(int), "200"),
+    "relay_batch": Spec("RELAY_BATCH_SIZE", _positive(int), "500"),
+    "gateway_host": Spec("GATEWAY_HOST", str, "127.0.0.1"),
+    "gateway_port": Spec("GATEWAY_PORT", _positive(int), "8000"),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: str
+    amqp_uri: str
+    kafka_bootstrap: str
+    mongo_uri: str
+    db_prefix: str
+    topic_prefix: str
+    pseudonym_key: bytes | None
+    notes_key: bytes | None
+    rpc_timeout_s: float
+    rpc_pool_size: int
+    trace_exporter: str
+    consumer_max_attempts: int
+    consumer_backoff_ms: int
+    relay_interval_ms: int
+    relay_batch: int
+    gateway_host: str
+    gateway_port: int
+
+    @property
+    def database(self) -> str:
+        """Each service owns exactly one database; nothing else opens it."""
+        return f"{self.db_prefix}_{self.service}"
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}.{name}" if self.topic_prefix else name
+
+    def require(self, field: str):
+        value = getattr(self, field)
+        if value is None:
+            raise SettingsError(f"{SPECS[field].env} is required by {self.service} and has no default")
+        return value
+
+
+def load(service: str, env: Mapping[str, str] | None = None, required: tuple[str, ...] = ()) -> Settings:
+    """Read every setting; ``required`` names settings this process cannot run without (checked now, not later)."""
+    env = os.environ if env is None else env
+    values: dict[str, object] = {}
+    problems: list[str] = []
+    for field, spec in SPECS.items():
+        raw = env.get(spec.env)
+        if raw is None or raw == "":
+            raw = spec.default
+        if raw is None:
+            values[field] = None
+            if field in required:
+                problems.append(f"{spec.env} is required and not set")
+            continue
+        try:
+            values[field] = spec.parse(raw)
+        except ValueError as exc:
+            problems.append(f"{spec.env}: {exc}")
+    if problems:
+        raise SettingsError(f"{service}: invalid configuration: " + "; ".join(problems))
+    return Settings(service=service, **values)

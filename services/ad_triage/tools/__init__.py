@@ -1,0 +1,1 @@
+"""Developer tools for the ad-triage service (synthetic data only)."""
