@@ -21,14 +21,12 @@ from starlette.routing import Route, WebSocketRoute
 
 from gateway.audit import AccessLog
 from gateway.limits import QueryLimits
-from gateway.mutations import Mutation
 from gateway.rpc import RpcPool, ServiceUnavailable
 from gateway.schema import build_schema
 from kit import tracing
 from kit.settings import Settings
 
 log = logging.getLogger("actionplan.gateway")
-SERVICES = ("grants", "evaluation")
 _ACTOR = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -81,7 +79,7 @@ class TracingMiddleware:
 
 
 def create_app(settings: Settings) -> Starlette:
-    schema = build_schema(mutation=Mutation)
+    schema = build_schema()
     rpc = RpcPool(settings)
     state: dict = {}
 
@@ -103,7 +101,7 @@ def create_app(settings: Settings) -> Starlette:
 
     async def readyz(_request):
         problems = {}
-        for service in SERVICES:
+        for service in settings.gateway_services:
             try:
                 await rpc.call(service, "health")
             except ServiceUnavailable as exc:

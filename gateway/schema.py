@@ -9,6 +9,8 @@ from datetime import date
 import graphene
 
 from gateway.errors import call
+from gateway.grants import GrantsMutation, GrantsQuery
+from gateway.triage import TriageMutation, TriageQuery
 from gateway.scalars import Ore, dkk
 
 
@@ -108,7 +110,7 @@ class Evaluation(graphene.ObjectType):
         return [{"metric": metric, "counts": per} for metric, per in sorted(counts.items())]
 
 
-class Query(graphene.ObjectType):
+class Query(TriageQuery, GrantsQuery, graphene.ObjectType):
     action_plan = graphene.Field(ActionPlan, required=True, description="The amendment and its four initiatives.")
     evaluation = graphene.Field(Evaluation, required=True)
 
@@ -121,5 +123,9 @@ class Query(graphene.ObjectType):
         return {}
 
 
-def build_schema(mutation=None) -> graphene.Schema:
-    return graphene.Schema(query=Query, mutation=mutation)
+class Mutation(TriageMutation, GrantsMutation, graphene.ObjectType):
+    pass
+
+
+def build_schema() -> graphene.Schema:
+    return graphene.Schema(query=Query, mutation=Mutation)

@@ -38,7 +38,7 @@ def translate_errors(method):
             raise
         except TypeError as exc:
             # wrong or missing keyword arguments from a caller are bad input, not a server fault
-            if _is_call_signature_error(exc, method):
+            if _is_call_signature_error(exc, (method.__code__, wrapper.__code__)):
                 raise CommandRejected("invalid_arguments", str(exc)) from None
             raise
         except Exception as exc:
@@ -51,10 +51,10 @@ def translate_errors(method):
     return wrapper
 
 
-def _is_call_signature_error(exc: TypeError, method) -> bool:
-    """True when the TypeError came from calling with the wrong arguments at the edge (the innermost frame is
-    the RPC method forwarding its keywords), not from a bug deeper down."""
+def _is_call_signature_error(exc: TypeError, edge_codes) -> bool:
+    """True when the TypeError came from calling with the wrong arguments at the edge (the innermost frame is the
+    wrapper or the RPC method forwarding its keywords), not from a bug deeper down."""
     tb = exc.__traceback__
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
-    return tb is not None and tb.tb_frame.f_code is method.__code__ and "argument" in str(exc)
+    return tb is not None and tb.tb_frame.f_code in edge_codes and "argument" in str(exc)

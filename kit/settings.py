@@ -97,6 +97,8 @@ SPECS: dict[str, Spec] = {
     "relay_batch": Spec("RELAY_BATCH_SIZE", _positive(int), "500"),
     "gateway_host": Spec("GATEWAY_HOST", str, "127.0.0.1"),
     "gateway_port": Spec("GATEWAY_PORT", _positive(int), "8000"),
+    "gateway_services": Spec("GATEWAY_SERVICES", lambda raw: tuple(_name(s.strip()) for s in raw.split(",")),
+                             "grants,evaluation,ad_triage"),
 }
 
 
@@ -119,6 +121,7 @@ class Settings:
     relay_batch: int
     gateway_host: str
     gateway_port: int
+    gateway_services: tuple[str, ...]
 
     @property
     def database(self) -> str:

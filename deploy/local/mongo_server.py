@@ -122,6 +122,10 @@ def _gated(original):
             if not gate.acquire(sid, conn_id):
                 return _conflict(msg, f"another transaction holds {db} longer than {WAIT_S}s")
             try:
+                if body.get("startTransaction"):
+                    # nx-27017 starts a transaction only on writes; a transaction that begins with a read would
+                    # otherwise run its writes outside it
+                    self._get_or_create_session(body, self.get_database(db), db)
                 return original(self, msg, *args, **kwargs)
             except Exception:
                 if body.get("startTransaction"):
@@ -154,7 +158,23 @@ def _reaper(handler_ref: list) -> None:
                 _abort_owned(handler_ref[0], owner, f"lifetime {LIFETIME_S}s exceeded")
 
 
+def _forget_collections_on_abort() -> None:
+    """A collection first created inside a transaction disappears with its rollback, but neosqlite keeps it in
+    its cache and later writes fail with 'no such table'. Forget the cache on abort; it is rebuilt on demand."""
+    from neosqlite.client_session import ClientSession
+
+    original = ClientSession.abort_transaction
+
+    def abort_transaction(self):
+        try:
+            return original(self)
+        finally:
+            getattr(self.client, "_collections", {}).clear()
+    ClientSession.abort_transaction = abort_transaction
+
+
 def install() -> None:
+    _forget_collections_on_abort()
     cls = nx_handler.NeoSQLiteHandler
     for name in ("handle_command", "handle_insert", "handle_query"):
         setattr(cls, name, _gated(getattr(cls, name)))

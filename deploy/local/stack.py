@@ -129,8 +129,8 @@ class Stack:
         wait_for_port("127.0.0.1", 5672, "RabbitMQ", timeout=timeout)
 
     # -- the platform -----------------------------------------------------------------------------------------
-    def start_service(self, name: str, extra_env: dict[str, str] | None = None) -> Proc:
-        return self.spawn(f"service-{name}", [sys.executable, "-m", "kit.runner", f"services.{name}.service"],
+    def start_service(self, name: str, extra_env: dict[str, str] | None = None, module: str | None = None) -> Proc:
+        return self.spawn(f"service-{name}", [sys.executable, "-m", "kit.runner", module or f"services.{name}.service"],
                           extra_env)
 
     def start_relay(self, name: str, extra_env: dict[str, str] | None = None) -> Proc:

@@ -62,8 +62,8 @@ class Platform:
     def settings(self, service: str) -> Settings:
         return load(service, self.env)
 
-    def service(self, name: str, **extra_env: str) -> Proc:
-        proc = self.stack.start_service(name, extra_env)
+    def service(self, name: str, module: str | None = None, **extra_env: str) -> Proc:
+        proc = self.stack.start_service(name, extra_env, module=module)
         self.wait_rpc(name, proc)
         return proc
 

@@ -107,6 +107,13 @@ class Linker:
     def cluster_size(self, ad_key: AdKey) -> int:
         return len(self._uf.members[self._uf.find(ad_key)])
 
+    def members_of(self, ad_key: AdKey) -> tuple[AdKey, ...]:
+        """The member keys of the ad's cluster, sorted; cheaper than clusters() when one cluster changed."""
+        return tuple(sorted(self._uf.members[self._uf.find(ad_key)]))
+
+    def __contains__(self, ad_key: AdKey) -> bool:
+        return ad_key in self._uf.parent
+
     def clusters(self) -> dict[str, tuple[AdKey, ...]]:
         """Every cluster id with its member ad keys, sorted, for a deterministic listing."""
         return {

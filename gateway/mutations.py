@@ -1,2 +1,0 @@
-"""GraphQL mutations: commands sent to the services over RPC."""
-Mutation = None

@@ -1,0 +1,119 @@
+"""The first step of every door: raw records become stored-shape ads (pseudonymised, masked) or quarantine rows.
+
+Raw contact values exist only inside this module's functions. A rejected record is kept whole so it can be fixed
+and re-submitted, but only encrypted (FieldCipher, bound to its quarantine id); the reasons beside it never quote a
+contact value (the domain validator guarantees that).
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from kit.fieldcrypt import FieldCipher
+from services.ad_triage.codec import key_string
+from services.ad_triage.domain.record_lines import parse_csv, parse_jsonl
+from services.ad_triage.domain.records import Ad, RecordRejected
+from services.ad_triage.domain.stored import StoredAd, to_stored
+
+FORMATS = ("jsonl", "csv")
+MAX_KEY = 200  # an event subject holds at most 200 characters
+
+
+@dataclass(frozen=True)
+class Arrival:
+    ad: StoredAd
+    ref: str  # names this sighting: request id and line, or event id; a redelivery carries the same ref
+    via: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    line: int | None
+    reasons: tuple[str, ...]
+    raw: str  # the record as received: encrypted before it is stored
+    format: str
+
+
+def service_checks(ad: Ad) -> list[str]:
+    """Rules of this service beyond the record validator: the ad key must be usable as an id and subject."""
+    reasons = []
+    if "/" in ad.platform:
+        reasons.append("platform: must not contain '/'")
+    if len(key_string(ad.key)) > MAX_KEY:
+        reasons.append(f"adId: platform and adId together must be at most {MAX_KEY - 1} characters")
+    return reasons
+
+
+def _csv_rows(lines: list[str]) -> tuple[str, dict[int, str]]:
+    """The header and each row re-serialised on its own, by the physical line it ends on (as parse_csv counts)."""
+    reader = csv.reader(lines)
+    rows: dict[int, str] = {}
+    header = ""
+    for row in reader:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerow(row)
+        if not header:
+            header = out.getvalue()
+        else:
+            rows[reader.line_num] = out.getvalue()
+    return header, rows
+
+
+def split_lines(lines: list[str], fmt: str, pseudonymise, ref_prefix: str, via: str):
+    """Parse a batch; returns (arrivals, rejections), each in line order."""
+    arrivals: list[Arrival] = []
+    rejections: list[Rejection] = []
+    if fmt == "jsonl":
+        parsed, raw_of = parse_jsonl(lines), (lambda n: lines[n - 1])
+    else:
+        header, rows = _csv_rows(lines)
+        parsed = parse_csv(lines)
+        # a header problem rejects the whole chunk as one record (line 1), so keep all of it
+        raw_of = lambda n: header + rows[n] if header and n in rows else "\n".join(lines)  # noqa: E731
+    for line_no, outcome in parsed:
+        if isinstance(outcome, Ad):
+            extra = service_checks(outcome)
+            if not extra:
+                arrivals.append(Arrival(to_stored(outcome, pseudonymise), f"{ref_prefix}:{line_no}", via, line_no))
+                continue
+            outcome = RecordRejected(extra)
+        rejections.append(Rejection(line_no, tuple(outcome.reasons), raw_of(line_no), fmt))
+    return arrivals, rejections
+
+
+def quarantine_id(ref_prefix: str, line: int | None) -> str:
+    return "q-" + hashlib.sha256(f"{ref_prefix}\x1f{line}".encode()).hexdigest()[:24]
+
+
+def hint(raw: str, fmt: str) -> dict:
+    """Platform and ad id when they can be read: they name the ad, not a person, so they stay in clear."""
+    found: dict = {}
+    try:
+        if fmt == "jsonl":
+            record = json.loads(raw)
+        else:
+            record = next(csv.DictReader(io.StringIO(raw)), None)
+    except (ValueError, csv.Error):
+        record = None
+    if isinstance(record, dict):
+        for source, target in (("platform", "platform"), ("adId", "ad_id")):
+            if isinstance(record.get(source), str):
+                found[target] = record[source][:200]
+    return found
+
+
+def quarantine_doc(rejection: Rejection, qid: str, via: str, actor: str, cipher: FieldCipher,
+                   now: datetime) -> dict:
+    return {"_id": qid, "status": "open", "via": via, "line": rejection.line, "format": rejection.format,
+            "reasons": list(rejection.reasons), "raw": cipher.encrypt(rejection.raw, f"ad_triage/quarantine/{qid}"),
+            "hint": hint(rejection.raw, rejection.format), "received_at": now, "actor": actor, "attempts": 1}
+
+
+def decrypt_raw(doc: dict, cipher: FieldCipher) -> str:
+    return cipher.decrypt(doc["raw"], f"ad_triage/quarantine/{doc['_id']}")
+
