@@ -1,12 +1,343 @@
-"""GraphQL for the ad triage service (initiative 1): composed into the gateway's Query and Mutation."""
+"""GraphQL for the ad triage service (initiative 1): composed into the gateway's Query and Mutation.
+
+Outreach staff see masked text, contact facts (kind, obscured or not, country) and pseudonymous cluster ids; no
+field can return a contact value. Mutations take the caller's id from the request, never from arguments.
+"""
 from __future__ import annotations
 
+import base64
+import uuid
+
 import graphene
+from graphql import GraphQLError
+
+from gateway.errors import call
+
+
+class TriageState(graphene.Enum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    CONTACTED = "contacted"
+    UNREACHABLE = "unreachable"
+    CLOSED = "closed"
+
+
+class AdPriority(graphene.Enum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    NONE = "none"
+
+
+class AdFileFormat(graphene.Enum):
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
+class QuarantineStatus(graphene.Enum):
+    OPEN = "open"
+    RESUBMITTED = "resubmitted"
+
+
+class TriageMove(graphene.ObjectType):
+    from_state = graphene.String(required=True)
+    to_state = graphene.String(required=True)
+    actor = graphene.String(required=True)
+    at = graphene.String(required=True)
+    reason = graphene.String(required=True)
+
+
+class TriageQueueState(graphene.ObjectType):
+    state = graphene.String(required=True)
+    assignee = graphene.String()
+    history = graphene.List(graphene.NonNull(TriageMove), required=True, description="Who moved it, when, why.")
+
+
+class IndicatorEvidence(graphene.ObjectType):
+    kind = graphene.String(required=True, description="pattern (a span of masked text) or feature (a value)")
+    field = graphene.String(description="title or text: the masked field the span points into")
+    start = graphene.Int()
+    end = graphene.Int()
+    snippet = graphene.String()
+    feature = graphene.String()
+    value = graphene.Float()
+
+
+class FiredIndicator(graphene.ObjectType):
+    indicator_id = graphene.String(required=True)
+    weight = graphene.Float(required=True)
+    rationale = graphene.String(required=True)
+    evidence = graphene.Field(IndicatorEvidence, required=True)
+
+
+class AdScore(graphene.ObjectType):
+    value = graphene.Float(required=True)
+    priority = graphene.String(required=True)
+    ruleset_version = graphene.String(required=True)
+    fired = graphene.List(graphene.NonNull(FiredIndicator), required=True)
+
+
+class AdContactFacts(graphene.ObjectType):
+    kind = graphene.String(required=True)
+    obfuscated = graphene.Boolean(required=True)
+    valid = graphene.Boolean(required=True)
+    region = graphene.String(description="Country of a phone number (ISO 3166), never the number")
+
+
+class AdSighting(graphene.ObjectType):
+    via = graphene.String(required=True)
+    at = graphene.String(required=True)
+    first_seen = graphene.String(required=True)
+    last_seen = graphene.String(required=True)
+
+
+class TriageItem(graphene.ObjectType):
+    ad_key = graphene.ID(required=True)
+    platform = graphene.String(required=True)
+    title = graphene.String(required=True)
+    city = graphene.String()
+    score = graphene.Float()
+    priority = graphene.String()
+    ruleset_version = graphene.String()
+    last_seen = graphene.String(required=True)
+    cluster_id = graphene.String()
+    cluster_size = graphene.Int()
+    state = graphene.String(required=True)
+    assignee = graphene.String()
+
+
+class ContactSpread(graphene.ObjectType):
+    contact = graphene.String(required=True, description="pseudonym of the contact (keyed HMAC, ad-linkage)")
+    cities = graphene.Int(required=True)
+
+
+class AdCluster(graphene.ObjectType):
+    cluster_id = graphene.ID(required=True)
+    ad_count = graphene.Int(required=True)
+    cities = graphene.List(graphene.NonNull(graphene.String), required=True)
+    platforms = graphene.List(graphene.NonNull(graphene.String), required=True)
+    first_seen = graphene.String(required=True)
+    last_seen = graphene.String(required=True)
+    contact_spread = graphene.List(graphene.NonNull(ContactSpread), required=True)
+    max_contact_spread = graphene.Int(required=True)
+    ads = graphene.List(graphene.NonNull(TriageItem), required=True)
+
+
+class TriageAd(graphene.ObjectType):
+    ad_key = graphene.ID(required=True)
+    platform = graphene.String(required=True)
+    ad_id = graphene.String(required=True)
+    url = graphene.String(required=True)
+    title = graphene.String(required=True, description="contact details masked (one block per character)")
+    text = graphene.String(required=True, description="contact details masked; evidence spans point into it")
+    language = graphene.String(required=True)
+    location = graphene.String(required=True)
+    city = graphene.String()
+    first_seen = graphene.String(required=True)
+    last_seen = graphene.String(required=True)
+    price_amount = graphene.Int()
+    price_currency = graphene.String()
+    image_hash_count = graphene.Int(required=True)
+    contacts = graphene.List(graphene.NonNull(AdContactFacts), required=True)
+    sightings = graphene.List(graphene.NonNull(AdSighting), required=True)
+    cluster_id = graphene.String()
+    cluster_size = graphene.Int()
+    score = graphene.Field(AdScore, description="The explanation: fired indicators, evidence, rule-set version")
+    flagged_versions = graphene.List(graphene.NonNull(graphene.String), required=True)
+    queue = graphene.Field(TriageQueueState, required=True)
+    cluster = graphene.Field(AdCluster)
+
+    @staticmethod
+    async def resolve_cluster(parent, info):
+        if not parent.get("cluster_id"):
+            return None
+        return await call(info, "ad_triage", "cluster", cluster_id=parent["cluster_id"])
+
+
+class TriagePageInfo(graphene.ObjectType):
+    end_cursor = graphene.String()
+    has_next_page = graphene.Boolean(required=True)
+
+
+class TriageQueuePage(graphene.ObjectType):
+    total_count = graphene.Int(required=True)
+    items = graphene.List(graphene.NonNull(TriageItem), required=True)
+    page_info = graphene.Field(TriagePageInfo, required=True)
+
+
+class QuarantinedAd(graphene.ObjectType):
+    quarantine_id = graphene.ID(required=True)
+    status = graphene.String(required=True)
+    via = graphene.String(required=True)
+    line = graphene.Int()
+    format = graphene.String(required=True)
+    reasons = graphene.List(graphene.NonNull(graphene.String), required=True)
+    platform = graphene.String()
+    ad_id = graphene.String()
+    received_at = graphene.String(required=True)
+    attempts = graphene.Int(required=True)
+    ad_key = graphene.String(description="The stored ad once a resubmission was accepted")
+
+
+class QuarantinePage(graphene.ObjectType):
+    total_count = graphene.Int(required=True)
+    items = graphene.List(graphene.NonNull(QuarantinedAd), required=True)
+
+
+class AdRecordResult(graphene.ObjectType):
+    line = graphene.Int()
+    status = graphene.String(required=True, description="accepted, updated, unchanged or quarantined")
+    ad_key = graphene.String()
+    quarantine_id = graphene.String()
+    reasons = graphene.List(graphene.NonNull(graphene.String))
+    flagged = graphene.Int()
+
+
+class AdImportReport(graphene.ObjectType):
+    accepted = graphene.Int(required=True)
+    updated = graphene.Int(required=True)
+    unchanged = graphene.Int(required=True)
+    quarantined = graphene.Int(required=True)
+    flagged = graphene.Int(required=True)
+    results = graphene.List(graphene.NonNull(AdRecordResult), required=True)
+
+
+class RescoreReport(graphene.ObjectType):
+    version = graphene.String(required=True)
+    rescored = graphene.Int(required=True)
+    changed = graphene.Int(required=True, description="priority_changed events emitted")
+    flagged = graphene.Int(required=True, description="flagged events emitted")
+
+
+class AdRulesets(graphene.ObjectType):
+    active = graphene.String(required=True)
+    available = graphene.List(graphene.NonNull(graphene.String), required=True)
+
+
+class AdContactInput(graphene.InputObjectType):
+    kind = graphene.String(required=True)
+    value = graphene.String(required=True)
+
+
+class AdPriceInput(graphene.InputObjectType):
+    amount = graphene.Int(required=True)
+    currency = graphene.String(required=True)
+
+
+class AdInput(graphene.InputObjectType):
+    platform = graphene.String(required=True)
+    ad_id = graphene.String(required=True)
+    url = graphene.String(required=True)
+    first_seen = graphene.String(required=True, description="ISO 8601 with a timezone offset")
+    last_seen = graphene.String(required=True)
+    title = graphene.String()
+    text = graphene.String(required=True)
+    language = graphene.String(required=True)
+    location = graphene.String(required=True)
+    contacts = graphene.List(graphene.NonNull(AdContactInput), required=True)
+    price = graphene.Field(AdPriceInput)
+    image_hashes = graphene.List(graphene.NonNull(graphene.String))
+
+
+def _record(ad) -> dict:
+    """GraphQL input to the record format every door shares (camelCase keys, absent optional fields left out)."""
+    names = {"ad_id": "adId", "first_seen": "firstSeen", "last_seen": "lastSeen", "image_hashes": "imageHashes"}
+    record = {names.get(k, k): v for k, v in dict(ad).items() if v is not None}
+    record["contacts"] = [dict(c) for c in record.get("contacts", ())]
+    if "price" in record:
+        record["price"] = dict(record["price"])
+    return record
+
+
+def _cursor(offset: int) -> str:
+    return base64.b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _offset(cursor: str) -> int:
+    try:
+        kind, _, value = base64.b64decode(cursor, validate=True).decode().partition(":")
+        if kind == "offset" and value.isdigit():
+            return int(value)
+    except ValueError:
+        pass
+    raise GraphQLError("after is not a cursor this API gave out", extensions={"code": "invalid_input",
+                                                                              "field": "after"})
+
+
+def _value(enum_value):
+    return getattr(enum_value, "value", enum_value)
+
+
+async def resolve_queue(_root, info, state=None, priority=None, first=None, after=None, limit=None, offset=None):
+    if (first is not None or after is not None) and (limit is not None or offset is not None):
+        raise GraphQLError("page with first/after or with limit/offset, not both",
+                           extensions={"code": "invalid_input", "field": "first"})
+    size = first if first is not None else (limit if limit is not None else 50)
+    start = _offset(after) + 1 if after is not None else (offset or 0)
+    page = await call(info, "ad_triage", "queue", state=_value(state), priority=_value(priority), limit=size,
+                      offset=start)
+    last = start + len(page["items"]) - 1
+    return {"total_count": page["total"], "items": page["items"],
+            "page_info": {"end_cursor": _cursor(last) if page["items"] else None,
+                          "has_next_page": last + 1 < page["total"]}}
+
+
+def _rpc(method: str, *, command: bool = False, rename=None, **fixed):
+    """A resolver forwarding its GraphQL arguments to ad_triage.<method>, with the caller as actor."""
+    async def resolve(_root, info, **args):
+        kwargs = {(rename or {}).get(k, k): _value(v) for k, v in {**fixed, **args}.items()}
+        if command:
+            kwargs["actor"] = info.context["actor"]
+        result = await call(info, "ad_triage", method, **kwargs)
+        return {**result, "total_count": result["total"]} if "total" in result else result
+    return resolve
+
+
+async def resolve_submit(_root, info, ad, request_id=None):
+    return await call(info, "ad_triage", "submit_ad", record=_record(ad), actor=info.context["actor"],
+                      request_id=request_id or uuid.uuid4().hex)
+
+
+async def resolve_import(_root, info, lines, format=AdFileFormat.JSONL.value, request_id=None):
+    return await call(info, "ad_triage", "import_batch", lines=lines, format=_value(format),
+                      actor=info.context["actor"], request_id=request_id or uuid.uuid4().hex)
+
+
+REQUEST_ID = graphene.String(description="Idempotency key: resending with the same key adds no second sighting.")
 
 
 class TriageQuery(graphene.ObjectType):
-    pass
+    triage_queue = graphene.Field(
+        TriageQueuePage, required=True, state=TriageState(), priority=AdPriority(), first=graphene.Int(),
+        after=graphene.String(), limit=graphene.Int(), offset=graphene.Int(), resolver=resolve_queue,
+        description="Scored ads (priority low or above) by score, recency and cluster size.")
+    triage_ad = graphene.Field(TriageAd, ad_key=graphene.ID(required=True), resolver=_rpc("ad"),
+                               description="One ad with its explanation: fired indicators, evidence, rule set.")
+    ad_cluster = graphene.Field(AdCluster, cluster_id=graphene.ID(required=True), resolver=_rpc("cluster"))
+    ad_quarantine = graphene.Field(QuarantinePage, required=True, status=QuarantineStatus(default_value="open"),
+                                   limit=graphene.Int(), offset=graphene.Int(), resolver=_rpc("quarantine"))
+    ad_rulesets = graphene.Field(AdRulesets, required=True, resolver=_rpc("rulesets"))
 
 
 class TriageMutation(graphene.ObjectType):
-    pass
+    submit_ad = graphene.Field(AdRecordResult, ad=AdInput(required=True), request_id=REQUEST_ID,
+                               resolver=resolve_submit)
+    import_ads = graphene.Field(AdImportReport, lines=graphene.List(graphene.NonNull(graphene.String), required=True),
+                                format=AdFileFormat(default_value="jsonl"), request_id=REQUEST_ID,
+                                resolver=resolve_import)
+    assign_triage_item = graphene.Field(
+        TriageQueueState, ad_key=graphene.ID(required=True), assignee=graphene.String(),
+        reason=graphene.String(required=True), resolver=_rpc("move_item", command=True, to_state="assigned"))
+    move_triage_item = graphene.Field(
+        TriageQueueState, ad_key=graphene.ID(required=True), to=TriageState(required=True),
+        reason=graphene.String(required=True), resolver=_rpc("move_item", command=True, rename={"to": "to_state"}))
+    close_triage_item = graphene.Field(
+        TriageQueueState, ad_key=graphene.ID(required=True), reason=graphene.String(required=True),
+        resolver=_rpc("move_item", command=True, to_state="closed"))
+    resubmit_quarantined_ad = graphene.Field(
+        AdRecordResult, quarantine_id=graphene.ID(required=True), record=graphene.String(
+            description="The corrected record (a JSON line, or header and row for CSV); omit to retry as stored"),
+        resolver=_rpc("resubmit_quarantined", command=True))
+    publish_ad_ruleset = graphene.Field(RescoreReport, version=graphene.String(required=True),
+                                        resolver=_rpc("publish_ruleset", command=True))
+    rescore_ads = graphene.Field(RescoreReport, resolver=_rpc("rescore", command=True))

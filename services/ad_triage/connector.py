@@ -1,0 +1,96 @@
+"""Connector library and CLI for crawlers: raw ads in, ``ad_triage.ad.observed`` events out.
+
+Contacts must not travel on Kafka, so the connector does at the edge what ingestion does: parse, normalise,
+pseudonymise (PSEUDONYM_KEY, purpose ad-linkage) and mask the text. Rejected records never reach Kafka; with
+``--quarantine`` they go to the service's quarantine over RPC (where they are stored encrypted).
+
+    python -m services.ad_triage.connector FILE [--format jsonl|csv] [--name crawler-1] [--quarantine]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime, timezone
+
+from kit import kafka_io
+from kit.envelope import encode, new_event
+from kit.pseudonym import Pseudonymiser
+from kit.settings import Settings, SettingsError, load
+from services.ad_triage.codec import key_string, observed_data
+from services.ad_triage.contracts import CONSUMER_TOPICS
+from services.ad_triage.intake import Rejection, split_lines
+from services.ad_triage.storage import PURPOSE
+
+EVENT = "ad_triage.ad.observed"
+SOURCE = "ad_triage_connector"
+
+
+class Connector:
+    def __init__(self, settings: Settings, name: str = "connector", producer=None) -> None:
+        self.pseudonymise = Pseudonymiser(settings.require("pseudonym_key")).for_purpose(PURPOSE)
+        self.topic = settings.topic(CONSUMER_TOPICS[0])
+        self.name = name
+        self.producer = producer or kafka_io.producer(settings)
+
+    def publish(self, lines: list[str], fmt: str = "jsonl") -> tuple[int, list[Rejection]]:
+        """Publish every valid record of ``lines``; returns how many were sent and the rejections."""
+        arrivals, rejections = split_lines(lines, fmt, self.pseudonymise, "connector", "kafka")
+        now = datetime.now(timezone.utc)
+        for arrival in arrivals:
+            subject = key_string(arrival.ad.key)
+            envelope = new_event(EVENT, SOURCE, subject, observed_data(arrival.ad, now, self.name))
+            self.producer.send(self.topic, key=subject.encode("utf-8"), value=encode(envelope))
+        self.producer.flush()
+        return len(arrivals), rejections
+
+    def close(self) -> None:
+        self.producer.close()
+
+
+def quarantine(settings: Settings, rejections: list[Rejection], actor: str) -> list[str]:
+    """Hand rejected records to the service's quarantine (one call each, so line numbers stay the file's)."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    ids = []
+    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri, "serializer": "json"},
+                         timeout=settings.rpc_timeout_s) as rpc:
+        for r in rejections:
+            lines = r.raw.splitlines(keepends=r.format == "csv")
+            first = (r.line or 1) if r.format == "jsonl" else max((r.line or 2) - len(lines) + 2, 2)
+            report = rpc.ad_triage.import_batch(lines=lines, format=r.format, actor=actor, first_line=first,
+                                                via="connector")
+            ids += [x.get("quarantine_id") or x.get("ad_key") for x in report["results"]]
+    return ids
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("file")
+    parser.add_argument("--format", choices=("jsonl", "csv"), default=None)
+    parser.add_argument("--name", default="connector", help="connector id carried in each event")
+    parser.add_argument("--quarantine", action="store_true", help="send rejected records to the quarantine")
+    args = parser.parse_args(argv)
+    fmt = args.format or ("csv" if args.file.endswith(".csv") else "jsonl")
+    try:
+        settings = load("ad_triage", required=("pseudonym_key",))
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 78
+    with open(args.file, encoding="utf-8", newline="") as fh:
+        lines = fh.read().splitlines(keepends=fmt == "csv")
+    connector = Connector(settings, args.name)
+    try:
+        sent, rejections = connector.publish(lines, fmt)
+    finally:
+        connector.close()
+    for r in rejections:
+        print(f"line {r.line}: rejected: {'; '.join(r.reasons)}")
+    if rejections and args.quarantine:
+        quarantine(settings, rejections, args.name)
+        print(f"{len(rejections)} rejected record(s) sent to the quarantine")
+    print(f"published {sent} observation(s) to {connector.topic}; rejected {len(rejections)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Steps shared by the ad triage service tests: generated files, imports over RPC, reading the ads topic."""
+from __future__ import annotations
+
+import io
+import json
+
+from services.ad_triage.cli import run_import
+from services.ad_triage.tools.generate_ads import generate, write_csv, write_jsonl
+from tests.support.waiting import eventually
+
+WORKER = {"X-Actor": "worker-7"}
+ADS_TOPIC = "ad_triage.ads"
+
+
+def generated_lines(count: int, seed: int, fmt: str = "jsonl", malformed: int = 0, id_prefix: str = "") -> list[str]:
+    """Generated ads as file lines; ``id_prefix`` keeps their ad ids apart from another generated file's."""
+    records = generate(count, seed, malformed)
+    for record in records:
+        if record is not None and "adId" in record:
+            record["adId"] = id_prefix + record["adId"]
+    buffer = io.StringIO()
+    (write_jsonl if fmt == "jsonl" else write_csv)(records, buffer)
+    text = buffer.getvalue()
+    return text.splitlines(keepends=fmt == "csv")
+
+
+def import_lines(platform, lines: list[str], fmt: str = "jsonl", chunk: int = 500) -> dict:
+    out = io.StringIO()
+    with platform.rpc(timeout=120) as rpc:
+        return run_import(rpc, lines, fmt, chunk, "importer-1", out=out, quiet=True)
+
+
+def ok(result: dict, field: str):
+    assert "errors" not in result, result.get("errors")
+    return result["data"][field]
+
+
+def error_code(result: dict) -> str:
+    assert result.get("errors"), result
+    return result["errors"][0]["extensions"]["code"]
+
+
+def published(platform, db, timeout: float = 60) -> list[dict]:
+    """Every event on the ads topic, read once the relay has published every outbox row."""
+    eventually(lambda: db.outbox.count_documents({"status": "pending"}) == 0, timeout, 0.2, "outbox drained")
+    expect = db.outbox.count_documents({"topic": platform.topic(ADS_TOPIC)})
+    records = platform.read_topic(ADS_TOPIC, expect, timeout=timeout)
+    assert len(records) == expect, f"{len(records)} of {expect} events on {ADS_TOPIC}"
+    return [json.loads(r.value) for r in records]
+
+
+def raw_ad(ad_id: str = "9001", **overrides) -> dict:
+    record = {
+        "platform": "dkescort.example", "adId": ad_id, "url": f"https://dkescort.example/annonce/{ad_id}",
+        "firstSeen": "2016-05-01T10:00:00+00:00", "lastSeen": "2016-05-03T10:00:00+00:00",
+        "title": "Anna - Odense", "text": "Sweet Thai girl. Professional and discreet. Call me.",
+        "language": "en", "location": "Odense", "contacts": [{"kind": "phone", "value": "+45 29 99 40 11"}],
+    }
+    record.update(overrides)
+    return record

@@ -1,0 +1,149 @@
+"""A generated file of a few thousand ads through the bulk door: clusters, an explained queue, flagged events."""
+from datetime import datetime
+
+import pytest
+
+from services.ad_triage.domain.record_lines import parse_csv, parse_jsonl
+from services.ad_triage.domain.records import Ad
+from services.ad_triage.tests.service.helpers import (WORKER, error_code, generated_lines, import_lines, ok,
+                                                      published, raw_ad)
+
+pytestmark = pytest.mark.stack
+
+QUEUE = """query($first: Int, $after: String, $state: TriageState, $priority: AdPriority) {
+  triageQueue(first: $first, after: $after, state: $state, priority: $priority) {
+    totalCount items { adKey score priority lastSeen clusterSize clusterId state }
+    pageInfo { endCursor hasNextPage } } }"""
+DETAIL = """query($key: ID!) { triageAd(adKey: $key) {
+  adKey title text clusterId clusterSize flaggedVersions sightings { via }
+  queue { state assignee history { fromState toState actor reason } }
+  score { value priority rulesetVersion fired { indicatorId weight rationale
+          evidence { kind field start end snippet feature value } } }
+  cluster { clusterId adCount cities platforms maxContactSpread ads { adKey } } } }"""
+
+
+@pytest.fixture(scope="module")
+def imported(platform):
+    return import_lines(platform, generated_lines(2500, seed=11))
+
+
+def _order(item):
+    return (-item["score"], -datetime.fromisoformat(item["lastSeen"]).timestamp(), -item["clusterSize"],
+            item["adKey"])
+
+
+def test_every_generated_ad_is_stored_once_and_linked_into_clusters(platform, db, imported):
+    assert (imported["accepted"], imported["quarantined"]) == (2500, 0)
+    assert db.ads.count_documents({}) == 2500
+    clusters = list(db.clusters.find())
+    assert sum(c["ad_count"] for c in clusters) == 2500  # every ad in exactly one cluster
+    biggest = max(clusters, key=lambda c: c["ad_count"])
+    assert biggest["ad_count"] >= 10 and len(biggest["cities"]) > 1 and biggest["max_contact_spread"] > 1
+    with platform.rpc() as rpc:
+        detail = rpc.ad_triage.cluster(cluster_id=biggest["_id"])
+    assert len(detail["ads"]) == detail["ad_count"] == biggest["ad_count"]
+    assert {a["cluster_id"] for a in detail["ads"]} == {biggest["_id"]}
+
+
+def test_the_queue_is_ordered_by_score_recency_and_cluster_size_and_pages(platform, imported):
+    first = ok(platform.graphql(QUEUE, {"first": 40}, headers=WORKER), "triageQueue")
+    second = ok(platform.graphql(QUEUE, {"first": 40, "after": first["pageInfo"]["endCursor"]}, headers=WORKER),
+                "triageQueue")
+    items = first["items"] + second["items"]
+    assert len(items) == 80 and len({i["adKey"] for i in items}) == 80
+    assert items == sorted(items, key=_order)
+    assert first["pageInfo"]["hasNextPage"] and first["totalCount"] > 80
+    high = ok(platform.graphql(QUEUE, {"first": 500, "priority": "HIGH"}, headers=WORKER), "triageQueue")
+    assert high["items"] and {i["priority"] for i in high["items"]} == {"high"}
+
+
+def test_an_item_explains_its_score_with_evidence_on_masked_text(platform, imported):
+    top = ok(platform.graphql(QUEUE, {"first": 1}, headers=WORKER), "triageQueue")["items"][0]
+    ad = ok(platform.graphql(DETAIL, {"key": top["adKey"]}, headers=WORKER), "triageAd")
+    score = ad["score"]
+    assert score["rulesetVersion"] == "1.0.0" and score["fired"]
+    assert sum(f["weight"] for f in score["fired"]) == pytest.approx(score["value"])
+    for fired in score["fired"]:
+        evidence = fired["evidence"]
+        assert fired["rationale"]
+        if evidence["kind"] == "pattern":
+            text = ad[evidence["field"]]
+            assert text[evidence["start"]:evidence["end"]].startswith(evidence["snippet"])
+        else:
+            assert evidence["feature"] and evidence["value"] is not None
+    assert ad["cluster"]["adCount"] == ad["clusterSize"] == len(ad["cluster"]["ads"])
+
+
+def test_flagged_events_carry_only_what_outreach_needs_once_per_ad(platform, db, imported):
+    events = published(platform, db)
+    flagged = [e for e in events if e["type"] == "ad_triage.ad.flagged"]
+    assert flagged and len(flagged) == imported["flagged"]
+    assert len({e["subject"] for e in flagged}) == len(flagged)
+    for event in flagged:
+        assert set(event["data"]) == {"adKey", "clusterId", "score", "priority", "rulesetVersion", "city"}
+        assert event["data"]["priority"] in ("high", "medium") and event["data"]["rulesetVersion"] == "1.0.0"
+    flagged_in_db = {d["_id"] for d in db.ads.find({"flagged_versions": "1.0.0"}, {"_id": 1})}
+    at_flag_level = {d["_id"] for d in db.ads.find({"score.priority": {"$in": ["high", "medium"]}}, {"_id": 1})}
+    assert {e["subject"] for e in flagged} == flagged_in_db == at_flag_level
+
+
+def test_queue_moves_record_who_and_why_and_refuse_illegal_moves(platform, imported):
+    key = ok(platform.graphql(QUEUE, {"first": 1, "state": "NEW"}, headers=WORKER), "triageQueue")["items"][0]["adKey"]
+    assigned = ok(platform.graphql('mutation($k: ID!) { assignTriageItem(adKey: $k, reason: "mine") '
+                                   '{ state assignee } }', {"k": key}, headers=WORKER), "assignTriageItem")
+    assert assigned == {"state": "assigned", "assignee": "worker-7"}
+    illegal = platform.graphql('mutation($k: ID!) { moveTriageItem(adKey: $k, to: NEW, reason: "undo") { state } }',
+                               {"k": key}, headers=WORKER)
+    assert error_code(illegal) == "illegal_transition"
+    ok(platform.graphql('mutation($k: ID!) { moveTriageItem(adKey: $k, to: UNREACHABLE, reason: "no answer") '
+                        '{ state } }', {"k": key}, headers=WORKER), "moveTriageItem")
+    closed = ok(platform.graphql('mutation($k: ID!) { closeTriageItem(adKey: $k, reason: "ad removed") '
+                                 '{ state history { fromState toState actor reason } } }', {"k": key},
+                                 headers={"X-Actor": "lead-2"}), "closeTriageItem")
+    assert closed["state"] == "closed"
+    assert [(m["fromState"], m["toState"], m["actor"], m["reason"]) for m in closed["history"]] == [
+        ("new", "assigned", "worker-7", "mine"), ("assigned", "unreachable", "worker-7", "no answer"),
+        ("unreachable", "closed", "lead-2", "ad removed")]
+    state = ok(platform.graphql(QUEUE, {"first": 500, "state": "CLOSED"}, headers=WORKER), "triageQueue")
+    assert [i["adKey"] for i in state["items"]] == [key]
+
+
+@pytest.mark.parametrize("fmt, parse", [("jsonl", parse_jsonl), ("csv", parse_csv)])
+def test_a_malformed_file_gets_per_record_reasons_and_loses_no_good_record(platform, db, imported, fmt, parse):
+    lines = generated_lines(400, seed=23 if fmt == "jsonl" else 29, fmt=fmt, malformed=30, id_prefix=f"{fmt}-")
+    expected = dict(parse(lines))
+    good = {n: a for n, a in expected.items() if isinstance(a, Ad)}
+    before = db.ads.count_documents({})
+    report = import_lines(platform, lines, fmt, chunk=70)
+    by_line = {r["line"]: r for r in report["results"]}
+    assert set(by_line) == set(expected)
+    quarantined = {n for n, r in by_line.items() if r["status"] == "quarantined"}
+    assert quarantined == set(expected) - set(good) and len(quarantined) >= 25
+    for n in quarantined:
+        assert by_line[n]["reasons"] == list(expected[n].reasons)
+    for n, ad in good.items():
+        assert by_line[n]["ad_key"] == f"{ad.platform}/{ad.ad_id}"
+    assert db.ads.count_documents({}) - before == len(good) == report["accepted"]
+    listed = ok(platform.graphql("{ adQuarantine(limit: 500) { totalCount items { line reasons format via } } }",
+                                 headers=WORKER), "adQuarantine")
+    mine = [q for q in listed["items"] if q["format"] == fmt]
+    assert sorted(q["line"] for q in mine) == sorted(quarantined)
+
+
+def test_the_same_ad_seen_again_updates_it_and_extends_its_history(platform, db, imported):
+    with platform.rpc() as rpc:
+        first = rpc.ad_triage.submit_ad(record=raw_ad("7001"), actor="crawler-1", request_id="same-ad-first")
+        assert first["status"] == "accepted"
+        rpc.ad_triage.move_item(ad_key=first["ad_key"], to_state="assigned", reason="look", actor="worker-7")
+        later = raw_ad("7001", lastSeen="2016-06-01T10:00:00+00:00", firstSeen="2016-04-20T10:00:00+00:00",
+                       text="Sweet Thai girl. Professional and discreet. New photos.")
+        again = rpc.ad_triage.submit_ad(record=later, actor="crawler-1", request_id="same-ad-second")
+        replayed = rpc.ad_triage.submit_ad(record=later, actor="crawler-1", request_id="same-ad-second")
+    assert (again["status"], replayed["status"]) == ("updated", "unchanged")
+    docs = list(db.ads.find({"ad_id": "7001"}))
+    assert len(docs) == 1
+    doc = docs[0]
+    assert len(doc["sightings"]) == 2 and doc["text"].endswith("New photos.")
+    assert doc["first_seen"].isoformat().startswith("2016-04-20") and doc["last_seen"].isoformat().startswith(
+        "2016-06-01")
+    assert doc["queue"]["state"] == "assigned"
