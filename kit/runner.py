@@ -2,7 +2,12 @@
 
 Settings are read and checked before anything connects, so a bad one stops the process with its name.
 """
-import eventlet
+import warnings
+
+# nameko runs on eventlet; its deprecation notice is known and would repeat in every service log
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # noqa: E402 - must precede every other import that touches sockets or threads
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from kit.inbox import handle_once
@@ -39,13 +40,12 @@ class Doors:
         via = inputs.optional_choice(via, "via", ("import", "connector", "gateway")) or "import"
         prefix = f"{via}:{inputs.request_id(request_id) or uuid.uuid4().hex}"
         arrivals, rejections = split_lines(lines, fmt, self.store.pseudonymise, prefix, via)
-        report = self.ingestion.ingest(arrivals, rejections, ref_prefix=prefix, actor=actor, via=via)
-        # report lines as the file numbers them: a CSV chunk repeats the header, which is not a file line
+        # number lines as the file does: a CSV chunk repeats the header, which is not a line of the file
         shift = first - (2 if fmt == "csv" else 1)
-        for result in report["results"]:
-            if result["line"] is not None:
-                result["line"] += shift
-        return report
+        if shift:
+            arrivals = [replace(a, line=a.line + shift) for a in arrivals]
+            rejections = [replace(r, line=r.line + shift) for r in rejections]
+        return self.ingestion.ingest(arrivals, rejections, ref_prefix=prefix, actor=actor, via=via)
 
     def submit_ad(self, *, record, actor, request_id=None) -> dict:
         """One ad from the gateway; a record that fails validation is quarantined and its reasons returned."""
@@ -71,7 +71,8 @@ class Doors:
             raise inputs.InvalidInput("record must hold exactly one ad", "record")
         now = datetime.now(timezone.utc)
         if rejections:
-            changes = {"reasons": list(rejections[0].reasons), "attempts": attempt, "last_attempt_at": now,
+            changes = {"reasons": list(rejections[0].reasons), "attempts": attempt,
+                       "last_attempt_at": now.isoformat(),
                        "raw": self.store.cipher.encrypt(rejections[0].raw, f"ad_triage/quarantine/{qid}")}
             self.store.transaction(lambda s: self.store.update_quarantined(s, qid, changes))
             return {"quarantine_id": qid, "status": "quarantined", "reasons": changes["reasons"], "ad_key": None}
@@ -79,7 +80,7 @@ class Doors:
         def resolve(session):
             self.store.update_quarantined(session, qid, {"status": "resubmitted", "attempts": attempt,
                                                          "ad_key": key_string(arrivals[0].ad.key),
-                                                         "resolved_by": actor, "last_attempt_at": now})
+                                                         "resolved_by": actor, "last_attempt_at": now.isoformat()})
         report = self.ingestion.ingest(arrivals, [], ref_prefix=prefix, actor=actor, via="resubmit", also=resolve)
         result = report["results"][0]
         return {"quarantine_id": qid, "status": result["status"], "reasons": [], "ad_key": result["ad_key"]}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from pymongo import UpdateOne
+from pymongo import ReplaceOne, UpdateOne
 
 from services.ad_triage import rulesets
 from services.ad_triage.assess import assess
@@ -100,12 +100,11 @@ class Ingestion:
         for outcome in outcomes:
             ad_id = key_string(outcome.key)
             state = {"cluster_id": outcome.cluster_id, "cluster_size": outcome.cluster_size,
-                     "score": outcome.score, "flagged_versions": outcome.flagged_versions, "updated_at": now}
+                     "score": outcome.score, "flagged_versions": outcome.flagged_versions}
             if outcome.key in changed:
-                body = {k: v for k, v in docs[ad_id].items() if k not in ("_id", "queue", "created_at")}
-                updates.append(UpdateOne({"_id": ad_id}, {"$set": {**body, **state},
-                                                          "$setOnInsert": {"queue": new_queue_doc(),
-                                                                           "created_at": now}}, upsert=True))
+                # whole documents: the local MongoDB-wire server turns a top-level datetime in $set into a string
+                doc = {"queue": new_queue_doc(), **docs[ad_id], **state, "updated_at": now}
+                updates.append(ReplaceOne({"_id": ad_id}, doc, upsert=True))
             elif _differs(before[ad_id], state):
                 updates.append(UpdateOne({"_id": ad_id}, {"$set": state}))
             for event_type, data in outcome.events:

@@ -66,7 +66,7 @@ class AdTriageStore:
     def all_ads(self, projection=None, session=None):
         return self.db[ADS].find({}, projection, session=session)
 
-    def write_ads(self, session, updates: list[UpdateOne]) -> None:
+    def write_ads(self, session, updates: list) -> None:
         if updates:
             self.db[ADS].bulk_write(updates, ordered=True, session=session)
 

@@ -74,7 +74,6 @@ class TriageCommands:
     def _rescore(self, version: str, actor: str, publish: bool) -> dict:
         ruleset = rulesets.load(version)
         store = self.store
-        now = datetime.now(timezone.utc)
         with store.lock:
             def work(session):
                 if publish:
@@ -88,7 +87,7 @@ class TriageCommands:
                     state = {"cluster_id": o.cluster_id, "cluster_size": o.cluster_size, "score": o.score,
                              "flagged_versions": o.flagged_versions}
                     if any(docs[o.key].get(k) != v for k, v in state.items()):
-                        updates.append(UpdateOne({"_id": key_string(o.key)}, {"$set": {**state, "updated_at": now}}))
+                        updates.append(UpdateOne({"_id": key_string(o.key)}, {"$set": state}))
                     for event_type, data in o.events:
                         store.emit(session, event_type, key_string(o.key), data)
                         counts["flagged" if event_type.endswith("flagged") else "changed"] += 1

@@ -1,0 +1,100 @@
+"""Rejected records go to an encrypted quarantine and come back out when fixed; bad calls write nothing."""
+import json
+
+import pytest
+from nameko.exceptions import RemoteError
+
+from services.ad_triage.tests.service.helpers import WORKER, error_code, ok, raw_ad
+
+pytestmark = pytest.mark.stack
+
+SUBMIT = """mutation($ad: AdInput!) { submitAd(ad: $ad) { status adKey quarantineId reasons } }"""
+RESUBMIT = """mutation($id: ID!, $record: String) { resubmitQuarantinedAd(quarantineId: $id, record: $record) {
+  status adKey reasons } }"""
+QUARANTINE = """query($status: QuarantineStatus) { adQuarantine(status: $status) {
+  totalCount items { quarantineId status via reasons platform adId adKey attempts } } }"""
+
+
+def snapshot(db) -> dict:
+    return {name: sorted(json.dumps(d, default=str, sort_keys=True) for d in db[name].find())
+            for name in ("ads", "clusters", "quarantine", "outbox", "config")}
+
+
+def test_a_rejected_ad_is_quarantined_encrypted_and_accepted_after_correction(platform, db):
+    record = raw_ad("8001", language="dansk", contacts=[{"kind": "phone", "value": "+45 29 99 51 73"}])
+    rejected = ok(platform.graphql(SUBMIT, {"ad": record}, headers=WORKER), "submitAd")
+    assert rejected["status"] == "quarantined" and rejected["adKey"] is None
+    assert rejected["reasons"] == ["language: must be a two-letter lowercase ISO 639-1 code such as da or en"]
+    stored = db.quarantine.find_one({"_id": rejected["quarantineId"]})
+    assert stored["raw"].startswith("enc1:")
+    dumped = json.dumps(stored, default=str)
+    assert "29995173" not in dumped.replace(" ", "") and "29 99 51 73" not in dumped
+    listed = ok(platform.graphql(QUARANTINE, {"status": "OPEN"}, headers=WORKER), "adQuarantine")["items"]
+    assert [(q["quarantineId"], q["platform"], q["adId"], q["via"]) for q in listed] == [
+        (rejected["quarantineId"], "dkescort.example", "8001", "gateway")]
+
+    still_bad = ok(platform.graphql(RESUBMIT, {"id": rejected["quarantineId"]}, headers=WORKER),
+                   "resubmitQuarantinedAd")
+    assert still_bad["status"] == "quarantined" and still_bad["reasons"] == rejected["reasons"]
+    fixed = json.dumps({**record, "language": "da"})
+    accepted = ok(platform.graphql(RESUBMIT, {"id": rejected["quarantineId"], "record": fixed}, headers=WORKER),
+                  "resubmitQuarantinedAd")
+    assert accepted == {"status": "accepted", "adKey": "dkescort.example/8001", "reasons": []}
+    assert db.ads.find_one({"_id": "dkescort.example/8001"})["language"] == "da"
+    assert ok(platform.graphql(QUARANTINE, {"status": "OPEN"}, headers=WORKER), "adQuarantine")["totalCount"] == 0
+    done = ok(platform.graphql(QUARANTINE, {"status": "RESUBMITTED"}, headers=WORKER), "adQuarantine")["items"]
+    assert [(q["adKey"], q["attempts"]) for q in done] == [("dkescort.example/8001", 3)]
+    again = platform.graphql(RESUBMIT, {"id": rejected["quarantineId"], "record": fixed}, headers=WORKER)
+    assert error_code(again) == "already_resubmitted"
+
+
+@pytest.mark.parametrize("name, call, code", [
+    ("unknown format", lambda rpc: rpc.ad_triage.import_batch(lines=["{}"], format="xml", actor="a1"),
+     "unknown_format"),
+    ("lines not a list", lambda rpc: rpc.ad_triage.import_batch(lines="{}", format="jsonl", actor="a1"),
+     "invalid_input"),
+    ("empty batch", lambda rpc: rpc.ad_triage.import_batch(lines=[], format="jsonl", actor="a1"), "empty_batch"),
+    ("too many lines", lambda rpc: rpc.ad_triage.import_batch(lines=["{}"] * 5001, actor="a1"), "batch_too_large"),
+    ("bad actor", lambda rpc: rpc.ad_triage.import_batch(lines=["{}"], actor="Anna Hansen"), "invalid_input"),
+    ("unknown argument", lambda rpc: rpc.ad_triage.import_batch(lines=["{}"], actor="a1", colour="red"),
+     "invalid_arguments"),
+    ("record not an object", lambda rpc: rpc.ad_triage.submit_ad(record=["x"], actor="a1"), "invalid_input"),
+    ("unknown ad", lambda rpc: rpc.ad_triage.move_item(ad_key="x.example/1", to_state="assigned", reason="r",
+                                                        actor="a1"), "unknown_ad"),
+    ("unknown rule set", lambda rpc: rpc.ad_triage.publish_ruleset(version="9.9.9", actor="a1"), "unknown_ruleset"),
+    ("rescore of an inactive version", lambda rpc: rpc.ad_triage.rescore(version="1.1.0", actor="a1"),
+     "ruleset_not_active"),
+    ("unknown quarantine id", lambda rpc: rpc.ad_triage.resubmit_quarantined(quarantine_id="q-0", actor="a1"),
+     "unknown_quarantined"),
+])
+def test_rpc_refuses_bad_input_with_a_specific_code_and_writes_nothing(platform, db, name, call, code):
+    before = snapshot(db)
+    with platform.rpc() as rpc, pytest.raises(RemoteError) as raised:
+        call(rpc)
+    assert raised.value.exc_type == "CommandRejected"
+    assert json.loads(raised.value.value)["code"] == code
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize("name, query, variables, code", [
+    ("format outside the enum", 'mutation { importAds(lines: ["{}"], format: XML) { accepted } }', {},
+     "GRAPHQL_VALIDATION_FAILED"),
+    ("empty import", "mutation { importAds(lines: []) { accepted } }", {}, "empty_batch"),
+    ("missing required ad field", SUBMIT, {"ad": {"platform": "p.example"}}, None),
+    ("bad paging cursor", "{ triageQueue(first: 5, after: \"nope\") { totalCount } }", {}, "invalid_input"),
+    ("both paging styles", "{ triageQueue(first: 5, offset: 3) { totalCount } }", {}, "invalid_input"),
+    ("page too large", "{ triageQueue(limit: 100000) { totalCount } }", {}, "invalid_input"),
+    ("unknown ad", 'mutation { closeTriageItem(adKey: "x.example/1", reason: "r") { state } }', {}, "unknown_ad"),
+])
+def test_graphql_refuses_bad_input_with_a_specific_error_and_writes_nothing(platform, db, name, query, variables,
+                                                                            code):
+    before = snapshot(db)
+    result = platform.graphql(query, variables, headers=WORKER)
+    assert result.get("errors"), result
+    if code == "GRAPHQL_VALIDATION_FAILED":
+        assert "XML" in result["errors"][0]["message"]
+    elif code is not None:
+        assert error_code(result) == code
+    else:
+        assert "adId" in json.dumps(result["errors"])
+    assert snapshot(db) == before
