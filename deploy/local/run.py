@@ -63,7 +63,18 @@ def wait_ready(url: str, stack: Stack, timeout: float = 180) -> None:
     raise StackError(f"the platform was not ready within {timeout:g}s: {last}")
 
 
+def stop_with_parent() -> None:
+    """`make run` is this process's parent: if make is killed, stop the platform too instead of orphaning it."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass  # not Linux: Ctrl-C still reaches the whole process group
+
+
 def main() -> int:
+    stop_with_parent()
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT)
     local_secrets(env)

@@ -52,7 +52,7 @@ class AdTriageStore:
         return doc["version"] if doc else rulesets.configured_default()
 
     def set_active_ruleset(self, session, version: str, actor: str) -> None:
-        self.db[CONFIG].replace_one({"_id": "ruleset"}, {"version": version, "actor": actor,
+        self.db[CONFIG].replace_one({"_id": "ruleset"}, {"_id": "ruleset", "version": version, "actor": actor,
                                                           "at": datetime.now(timezone.utc)},
                                     upsert=True, session=session)
 

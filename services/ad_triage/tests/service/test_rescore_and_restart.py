@@ -1,0 +1,99 @@
+"""A new rule-set version rescores every stored ad deterministically; clusters survive a restart."""
+import base64
+import json
+
+import pytest
+
+from kit.pseudonym import Pseudonymiser
+from services.ad_triage.domain.clusters import summarise_cluster
+from services.ad_triage.domain.features import compute_features
+from services.ad_triage.domain.linking import Linker
+from services.ad_triage.domain.record_lines import parse_jsonl
+from services.ad_triage.domain.ruleset import ruleset_version
+from services.ad_triage.domain.scoring import score
+from services.ad_triage.domain.stored import to_stored
+from services.ad_triage.tests.service.helpers import generated_lines, import_lines, published
+from tests.support.platform import TEST_KEY
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture(scope="module")
+def lines(platform):
+    lines = generated_lines(1500, seed=31)
+    assert import_lines(platform, lines)["accepted"] == 1500
+    return lines
+
+
+def scores(db) -> dict:
+    return {d["_id"]: d["score"] for d in db.ads.find({}, {"score": 1})}
+
+
+def expected_scores(lines: list[str], version: str) -> dict:
+    """The same file scored by the domain alone, in one pass, with the platform's key: what the service must store."""
+    pseudonymise = Pseudonymiser(base64.b64decode(TEST_KEY)).for_purpose("ad-linkage")
+    stored = [to_stored(ad, pseudonymise) for _, ad in parse_jsonl(lines)]
+    linker = Linker()
+    for ad in stored:
+        linker.add(ad.key, [c.pseudonym for c in ad.contacts], ad.text)
+    by_key = {ad.key: ad for ad in stored}
+    summaries = {cid: summarise_cluster(cid, [by_key[k].as_linked() for k in members])
+                 for cid, members in linker.clusters().items()}
+    ruleset = ruleset_version(version)
+    return {f"{ad.platform}/{ad.ad_id}": (lambda s: (s.value_milli, s.priority))(
+        score(ad, compute_features(ad, summaries[linker.cluster_of(ad.key)]), ruleset)) for ad in stored}
+
+
+def test_a_new_rule_set_rescores_deterministically_and_emits_only_changed_priorities(platform, db, lines):
+    assert {k: (s["value_milli"], s["priority"]) for k, s in scores(db).items()} == expected_scores(lines, "1.0.0")
+    seen = {e["id"] for e in published(platform, db)}
+    before = scores(db)
+    with platform.rpc(timeout=120) as rpc:
+        report = rpc.ad_triage.publish_ruleset(version="1.1.0", actor="lead-1")
+    after = scores(db)
+    assert {k: (s["value_milli"], s["priority"]) for k, s in after.items()} == expected_scores(lines, "1.1.0")
+    changed = {k for k in after if after[k]["priority"] != before[k]["priority"]}
+    assert changed and report == {"version": "1.1.0", "rescored": 1500, "changed": len(changed),
+                                  "flagged": report["flagged"]}
+    new = [e for e in published(platform, db) if e["id"] not in seen]
+    assert {e["subject"] for e in new} <= changed  # nothing about ads whose priority stayed
+    moves = {e["subject"]: e["data"] for e in new if e["type"] == "ad_triage.ad.priority_changed"}
+    assert set(moves) == changed
+    for key, data in moves.items():
+        assert (data["previousPriority"], data["priority"]) == (before[key]["priority"], after[key]["priority"])
+        assert (data["cause"], data["rulesetVersion"], data["previousRulesetVersion"]) == ("rescore", "1.1.0",
+                                                                                          "1.0.0")
+    newly_flagged = {e["subject"] for e in new if e["type"] == "ad_triage.ad.flagged"}
+    assert len(newly_flagged) == report["flagged"]
+    assert newly_flagged == {k for k in changed if after[k]["priority"] in ("high", "medium")
+                             and before[k]["priority"] not in ("high", "medium")}
+    assert all(s["ruleset_version"] == "1.1.0" for s in after.values())
+
+    outbox_rows = db.outbox.count_documents({})
+    with platform.rpc(timeout=120) as rpc:
+        again = rpc.ad_triage.publish_ruleset(version="1.1.0", actor="lead-1")
+    assert (again["changed"], again["flagged"]) == (0, 0)
+    assert db.outbox.count_documents({}) == outbox_rows and scores(db) == after
+
+
+def test_clusters_and_the_published_rule_set_survive_a_restart(platform, db, lines):
+    clusters_before = {d["_id"]: d["cluster_id"] for d in db.ads.find({}, {"cluster_id": 1})}
+    service = next(p for p in platform.stack.procs if p.name == "service-ad_triage")
+    service.kill()  # a crash: nothing is flushed or closed
+    platform.stack.procs.remove(service)
+    platform.service("ad_triage", AD_TRIAGE_RULESET_VERSION="1.0.0")
+    with platform.rpc() as rpc:
+        assert rpc.ad_triage.health()["ads_linked"] == len(clusters_before)
+        assert rpc.ad_triage.rulesets()["active"] == "1.1.0"  # the published version outranks the start default
+        biggest = max(db.clusters.find(), key=lambda c: c["ad_count"])
+        member = next(json.loads(line) for line in lines
+                      if clusters_before.get(f"{json.loads(line)['platform']}/{json.loads(line)['adId']}")
+                      == biggest["_id"])
+        newcomer = {**member, "platform": "zz.example", "adId": "after-restart", "url": "https://zz.example/1",
+                    "text": "A completely different text, written by someone else entirely, about nothing."}
+        result = rpc.ad_triage.submit_ad(record=newcomer, actor="crawler-1")
+    assert result["status"] == "accepted"
+    assert db.ads.find_one({"_id": "zz.example/after-restart"})["cluster_id"] == biggest["_id"]
+    assert db.clusters.find_one({"_id": biggest["_id"]})["ad_count"] == biggest["ad_count"] + 1
+    assert {d["_id"]: d["cluster_id"] for d in db.ads.find({"_id": {"$ne": "zz.example/after-restart"}},
+                                                            {"cluster_id": 1})} == clusters_before
