@@ -30,8 +30,10 @@ def application_doc(app: Application, cipher: FieldCipher, version: int) -> dict
         "knowledge_partner_id": app.knowledge_partner_id, "title": app.title, "description": app.description,
         "requested_ore": app.requested_ore, "start": app.start.isoformat(), "end": app.end.isoformat(),
         "state": app.state.value, "version": version,
+        # reasons are free text like the notes: they may name people, so they are encrypted too
         "history": [{"from": t.from_state.value if t.from_state else None, "to": t.to_state.value,
-                     "actor": t.actor, "at": t.at, "reason": t.reason} for t in app.history],
+                     "actor": t.actor, "at": t.at, "reason": cipher.encrypt(t.reason, context) if t.reason else ""}
+                    for t in app.history],
         "assessment_notes": [{"author": n.author, "at": n.at, "text": cipher.encrypt(n.text, context)}
                              for n in app.assessment_notes],
     }
@@ -48,11 +50,17 @@ def application(doc: dict, cipher: FieldCipher | None = None) -> Application:
         requested_ore=doc["requested_ore"], start=date.fromisoformat(doc["start"]),
         end=date.fromisoformat(doc["end"]), state=State(doc["state"]),
         history=[Transition(State(t["from"]) if t["from"] else None, State(t["to"]), t["actor"], _utc(t["at"]),
-                            t["reason"]) for t in doc["history"]],
+                            _reason(t["reason"], cipher, context)) for t in doc["history"]],
         assessment_notes=notes,
     )
 
 
+
+
+def _reason(stored: str, cipher: FieldCipher | None, context: str) -> str:
+    if not stored:
+        return ""
+    return cipher.decrypt(stored, context) if cipher else ""
 
 
 def pool_doc(balance: PoolBalance, version: int) -> dict:

@@ -77,7 +77,10 @@ class GrantsStore:
         for event in events:
             plain = event.as_dict()
             data = {k: v for k, v in plain["data"].items() if k != "reason"}  # free text stays out of Kafka
-            self.db.ledger_events.insert_one({"order": order_key(), **plain}, session=session)
+            stored = dict(data)
+            if plain["data"].get("reason"):
+                stored["reason"] = self.cipher.encrypt(plain["data"]["reason"], f"ledger/{event.subject}")
+            self.db.ledger_events.insert_one({"order": order_key(), **plain, "data": stored}, session=session)
             self.emit(session, event, data)
 
     def ledger_events(self) -> list[dict]:

@@ -2,6 +2,7 @@
 import json
 
 import pytest
+from pymongo import MongoClient
 
 from services.grants.tests.giving360_schema import validator
 from services.grants.tests.service.helpers import (NGO, OFFICER, PRO_VEST, UNIVERSITY, award, draft, error_code, ok,
@@ -64,6 +65,10 @@ def test_draft_to_disbursement_in_each_pool(platform, organisations):
                                      "responsibleId": UNIVERSITY}]  # the June 2017 mid-term review
     notes = ok(platform.graphql(f'{{ assessmentNotes(applicationId: "{forced}") {{ text }} }}'), "assessmentNotes")
     assert notes == [{"text": "met the coordinator"}]
+    stored = MongoClient(platform.env["MONGO_URI"])[platform.settings("grants").database].applications.find_one(
+        {"_id": forced})
+    assert stored["assessment_notes"][0]["text"].startswith("enc1:")  # encrypted at rest
+    assert "coordinator" not in str(stored)
 
 
 def test_reallocation_and_withdrawal_move_money_back(platform, organisations):
@@ -74,8 +79,10 @@ def test_reallocation_and_withdrawal_move_money_back(platform, organisations):
                                 f'amountOre: 2000000, reason: "second grant needs more") {{ committedOre }} }}',
                                 headers=OFFICER), "reallocateCommitment")
     assert moved["committedOre"] == before["committedOre"]  # within the pool: the total does not change
-    released = ok(platform.graphql(f'mutation {{ withdrawCommitment(grantId: "{second}", reason: "ended") '
+    released = ok(platform.graphql(f'mutation {{ withdrawCommitment(grantId: "{second}", reason: "grantee ended") '
                                    f'{{ committedOre grantCount }} }}', headers=OFFICER), "withdrawCommitment")
+    db = MongoClient(platform.env["MONGO_URI"])[platform.settings("grants").database]
+    assert "grantee ended" not in str(list(db.ledger_events.find()))  # reasons are encrypted at rest too
     # second had 12,000,000 committed, 5,000,000 paid: 7,000,000 returns to the pool
     assert released["committedOre"] == before["committedOre"] - 7_000_000
     assert released["grantCount"] == before["grantCount"] - 1
