@@ -6,29 +6,11 @@ gateway makes one when it is missing so a redelivered RPC request is recognised 
 from __future__ import annotations
 
 import uuid
-from datetime import date
-
 import graphene
 
 from gateway.errors import call
 from gateway.scalars import Ore, dkk
-
-
-def _day(value):
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
-class Dates(graphene.ObjectType):
-    start = graphene.Date()
-    end = graphene.Date()
-
-    @staticmethod
-    def resolve_start(parent, _info):
-        return _day(parent.get("start"))
-
-    @staticmethod
-    def resolve_end(parent, _info):
-        return _day(parent.get("end"))
+from gateway.types import Period, day
 
 
 class FinanceCommitteeApproval(graphene.ObjectType):
@@ -41,7 +23,7 @@ class Pool(graphene.ObjectType):
     code = graphene.String(required=True)
     title = graphene.String()
     initiative = graphene.Int()
-    period = graphene.Field(Dates)
+    period = graphene.Field(Period)
     allocated_ore = Ore(description="Null until known (Pro Vest's amount is not in the amendment).")
     allocated_dkk = graphene.Decimal()
     committed_ore = Ore(required=True)
@@ -103,11 +85,11 @@ class GrantApplication(graphene.ObjectType):
 
     @staticmethod
     def resolve_start(parent, _info):
-        return _day(parent["start"])
+        return day(parent["start"])
 
     @staticmethod
     def resolve_end(parent, _info):
-        return _day(parent["end"])
+        return day(parent["end"])
 
 
 class AssessmentNote(graphene.ObjectType):

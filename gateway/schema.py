@@ -4,32 +4,13 @@ The checked-in SDL in schemas/graphql/schema.graphql is generated from this modu
 """
 from __future__ import annotations
 
-from datetime import date
-
 import graphene
 
 from gateway.errors import call
 from gateway.grants import GrantsMutation, GrantsQuery
 from gateway.triage import TriageMutation, TriageQuery
+from gateway.types import Period
 from gateway.scalars import Ore, dkk
-
-
-class Period(graphene.ObjectType):
-    start = graphene.Date(description="First day, or null when the amendment gives none.")
-    end = graphene.Date(description="Last day, or null when the amendment gives none.")
-
-    @staticmethod
-    def resolve_start(parent, _info):
-        return _day(parent.get("start"))
-
-    @staticmethod
-    def resolve_end(parent, _info):
-        return _day(parent.get("end"))
-
-
-def _day(value):
-    # RPC answers carry ISO strings; graphene's Date wants date objects
-    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 class Milestone(graphene.ObjectType):
