@@ -12,6 +12,7 @@ import eventlet
 from eventlet.event import Event
 from kafka.structs import OffsetAndMetadata
 from nameko.extensions import DependencyProvider, Entrypoint
+from nameko.rpc import rpc
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -19,6 +20,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from kit import kafka_io, tracing
 from kit.contracts import ContractError, default_registry
 from kit.envelope import decode
+from kit.errors import CommandRejected, translate_errors
 from kit.mongo import connect
 from kit.outbox import Outbox, ensure_indexes
 from kit.settings import Settings
@@ -29,6 +31,21 @@ SETTINGS_KEY = "ACTIONPLAN_SETTINGS"
 
 def settings_of(container) -> Settings:
     return container.config[SETTINGS_KEY]
+
+
+def command(method):
+    """An RPC entrypoint whose domain errors reach the caller as CommandRejected (expected, so not logged as
+    failures of the service)."""
+    return rpc(expected_exceptions=CommandRejected)(translate_errors(method))
+
+
+class HealthCheck:
+    """Mixed into every service: the gateway's readiness probe calls it over RPC."""
+
+    @rpc
+    def health(self) -> dict:
+        self.store.db.command("ping")
+        return {"service": self.name, "status": "ok"}
 
 
 class Store(DependencyProvider):

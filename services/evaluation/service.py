@@ -3,10 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from nameko.rpc import rpc
-
-from kit.errors import CommandRejected, translate_errors
-from kit.nameko_kit import Store, Tracing, kafka_consumer
+from kit.nameko_kit import HealthCheck, Store, Tracing, command, kafka_consumer
 from services.evaluation.contracts import CONSUMER_TOPICS, CONSUMES
 from services.evaluation.domain.activity import increment_for, summarise
 from services.evaluation.storage import EvaluationStore
@@ -14,7 +11,7 @@ from services.evaluation.storage import EvaluationStore
 log = logging.getLogger("actionplan.evaluation")
 
 
-class EvaluationService:
+class EvaluationService(HealthCheck):
     name = "evaluation"
     store = Store(EvaluationStore)
     tracing = Tracing()
@@ -26,17 +23,11 @@ class EvaluationService:
         applied = self.store.count(event, increment_for(event["type"], event["data"]))
         log.info("event %s %s", event["id"], "counted" if applied else "already counted")
 
-    @rpc(expected_exceptions=CommandRejected)
-    @translate_errors
+    @command
     def activity_counts(self) -> dict:
         summary = summarise(self.store.counters())
         return {metric: [{"initiative": n, "count": c} for n, c in sorted(per.items())]
                 for metric, per in summary.items()}
-
-    @rpc
-    def health(self) -> dict:
-        self.store.db.command("ping")
-        return {"service": self.name, "status": "ok"}
 
 
 SERVICE = EvaluationService

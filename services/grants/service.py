@@ -1,11 +1,10 @@
 """Grants service (nameko): RPC entrypoints only; the work is in commands, money, duties and queries."""
 from __future__ import annotations
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
-from kit.errors import CommandRejected, translate_errors
-from kit.nameko_kit import Store, Tracing
+from kit.errors import CommandRejected
+from kit.nameko_kit import HealthCheck, Store, Tracing, command
 from services.grants.commands import GrantsCommands
 from services.grants.domain import reference
 from services.grants.duties import ObligationCommands
@@ -23,11 +22,7 @@ class GrantsStoreWithLedger(GrantsStore):
         GrantsCommands(self, PLAN).open_ledger()
 
 
-def command(method):
-    return rpc(expected_exceptions=CommandRejected)(translate_errors(method))
-
-
-class GrantsService:
+class GrantsService(HealthCheck):
     name = "grants"
     store = Store(GrantsStoreWithLedger)
     tracing = Tracing()
@@ -154,11 +149,6 @@ class GrantsService:
     @command
     def export_csv(self) -> str:
         return self._queries.export_csv()
-
-    @rpc
-    def health(self) -> dict:
-        self.store.db.command("ping")
-        return {"service": self.name, "status": "ok"}
 
 
 SERVICE = GrantsService

@@ -3,10 +3,8 @@
 Subjects ending in "-poison" always fail; subjects ending in "-flaky" fail twice, then succeed. Every attempt is
 recorded (outside any transaction) so tests can count them.
 """
-from nameko.rpc import rpc
-
 from kit.inbox import handle_once
-from kit.nameko_kit import Store, Tracing, kafka_consumer
+from kit.nameko_kit import HealthCheck, Store, Tracing, kafka_consumer
 
 
 class FlakyStore:
@@ -14,7 +12,7 @@ class FlakyStore:
         self.client, self.db = client, db
 
 
-class FlakyService:
+class FlakyService(HealthCheck):
     name = "flaky"
     store = Store(FlakyStore)
     tracing = Tracing()
@@ -28,10 +26,6 @@ class FlakyService:
             raise RuntimeError(f"failing on purpose (attempt {attempts})")
         handle_once(self.store.client, self.store.db, "flaky", event,
                     lambda s: self.store.db.handled.insert_one({"subject": subject}, session=s))
-
-    @rpc
-    def health(self) -> dict:
-        return {"service": self.name, "status": "ok"}
 
 
 SERVICE = FlakyService
