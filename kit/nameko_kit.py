@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 import eventlet
 from eventlet.event import Event
+from kafka.errors import CommitFailedError
 from kafka.structs import OffsetAndMetadata
 from nameko.extensions import DependencyProvider, Entrypoint
 from nameko.rpc import rpc
@@ -142,14 +143,27 @@ class KafkaConsumer(Entrypoint):
         try:
             while not self._stopping:
                 for partition, records in consumer.poll(timeout_ms=300).items():
+                    handled = None
                     for record in records:
                         if self._stopping:
-                            return  # uncommitted records are delivered again after restart
+                            break
                         self._process(record)
-                        consumer.commit({partition: OffsetAndMetadata(record.offset + 1, "", -1)})
+                        handled = record.offset + 1
+                    # one commit per partition batch, after every effect in it is stored; records handled but not
+                    # yet committed when the process dies come again and the inbox recognises them
+                    if handled is not None:
+                        self._commit(consumer, partition, handled)
         finally:
             consumer.close(autocommit=False)
             self._producer.close()
+
+    def _commit(self, consumer, partition, offset: int) -> None:
+        try:
+            consumer.commit({partition: OffsetAndMetadata(offset, "", -1)})
+        except CommitFailedError:
+            # a rebalance took the partition away after the effects were stored: the new owner gets the records
+            # again and its inbox recognises them, so nothing is lost or applied twice
+            log.warning("commit of %s@%d failed after a rebalance", partition, offset)
 
     def _process(self, record) -> None:
         try:
