@@ -1,4 +1,5 @@
 """The evaluation service's contracts: the Kafka facts it consumes and the events it publishes (see schemas/)."""
-CONSUMES = ("grants.application.submitted",)
+CONSUMES = ("grants.application.submitted", "ad_triage.ad.flagged")
 PRODUCES: tuple[str, ...] = ()
-CONSUMER_TOPICS = ("grants.applications",)
+GRANTS_TOPICS = ("grants.applications",)
+AD_TRIAGE_TOPICS = ("ad_triage.ads",)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from kit.nameko_kit import HealthCheck, Store, Tracing, command, kafka_consumer
-from services.evaluation.contracts import CONSUMER_TOPICS, CONSUMES
+from services.evaluation.contracts import AD_TRIAGE_TOPICS, CONSUMES, GRANTS_TOPICS
 from services.evaluation.domain.activity import increment_for, summarise
 from services.evaluation.storage import EvaluationStore
 
@@ -16,10 +16,17 @@ class EvaluationService(HealthCheck):
     store = Store(EvaluationStore)
     tracing = Tracing()
 
-    @kafka_consumer(*CONSUMER_TOPICS)
+    @kafka_consumer(*GRANTS_TOPICS)
     def on_grants_application(self, event: dict) -> None:
+        self._count(event)
+
+    @kafka_consumer(*AD_TRIAGE_TOPICS)
+    def on_ad_triage(self, event: dict) -> None:
+        self._count(event)
+
+    def _count(self, event: dict) -> None:
         if event["type"] not in CONSUMES:
-            return  # the topic carries every application event; the others are not counted (yet)
+            return  # topics carry other event types too; only these are counted (yet)
         applied = self.store.count(event, increment_for(event["type"], event["data"]))
         log.info("event %s %s", event["id"], "counted" if applied else "already counted")
 

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# event type -> metric it increments; one place to extend when new services publish facts
-METRICS = {
-    "grants.application.submitted": "applications_submitted",
+# event type -> (metric it increments, fixed initiative or None to read it from the event's data);
+# one place to extend when new services publish facts
+METRICS: dict[str, tuple[str, int | None]] = {
+    "grants.application.submitted": ("applications_submitted", None),
+    # ad triage exists for initiative 1 (outreach to people in prostitution advertised online)
+    "ad_triage.ad.flagged": ("ads_flagged", 1),
 }
 
 
@@ -26,10 +29,10 @@ class Increment:
 
 def increment_for(event_type: str, data: dict) -> Increment:
     try:
-        metric = METRICS[event_type]
+        metric, fixed = METRICS[event_type]
     except KeyError:
         raise UnsupportedEvent(f"evaluation does not count events of type {event_type!r}") from None
-    initiative = data.get("initiative")
+    initiative = fixed if fixed is not None else data.get("initiative")
     if not isinstance(initiative, int) or isinstance(initiative, bool) or not 1 <= initiative <= 4:
         raise UnsupportedEvent(f"{event_type} carries no initiative number 1-4")
     return Increment(metric=metric, initiative=initiative)
@@ -37,7 +40,7 @@ def increment_for(event_type: str, data: dict) -> Increment:
 
 def summarise(rows: list[dict]) -> dict[str, dict[int, int]]:
     """{metric: {initiative: count}} from stored counter rows, each metric listing all four initiatives."""
-    summary: dict[str, dict[int, int]] = {metric: {n: 0 for n in range(1, 5)} for metric in METRICS.values()}
+    summary: dict[str, dict[int, int]] = {metric: {n: 0 for n in range(1, 5)} for metric, _ in METRICS.values()}
     for row in rows:
         summary.setdefault(row["metric"], {n: 0 for n in range(1, 5)})[row["initiative"]] = row["count"]
     return summary
