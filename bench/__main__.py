@@ -2,7 +2,7 @@
 produce-and-consume of as many messages of the same size on the same broker, in the same run; plus the service's
 resident memory and the domain pipeline's in-process rate. Prints a table and writes bench/results.json.
 
-    python -m bench [--ads 3000] [--chunk 500] [--seed 7]
+    python -m bench [--ads 3000] [--chunk 1000] [--seed 7]
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def table(entries: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--ads", type=int, default=3000, help="generated ads to ingest")
-    parser.add_argument("--chunk", type=int, default=500, help="records per import RPC call")
+    parser.add_argument("--chunk", type=int, default=1000, help="records per import RPC call")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     from tests.support.platform import Platform, start_infrastructure

@@ -1,7 +1,6 @@
 """The ad triage figures: ingestion to flagged event, the raw broker baseline, memory, the domain's own rate."""
 from __future__ import annotations
 
-import base64
 import io
 import json
 import threading
@@ -67,6 +66,7 @@ def ingest_to_flagged(platform, lines: list[str], chunk: int) -> tuple[float, in
     expected = {"flagged": 0, "done": False, "error": None}
 
     def do_import():
+        # one caller: the service ingests under one lock, and two callers measured slower (more contention)
         try:
             with platform.rpc(timeout=300) as rpc:
                 for start in range(0, len(lines), chunk):

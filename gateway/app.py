@@ -13,7 +13,6 @@ import re
 from ariadne.asgi import GraphQL
 from ariadne.asgi.handlers import GraphQLHTTPHandler, GraphQLTransportWSHandler
 from ariadne.explorer import ExplorerGraphiQL
-from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse

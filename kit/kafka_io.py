@@ -24,9 +24,11 @@ def producer(settings: Settings, **overrides) -> KafkaProducer:
 
 def consumer(settings: Settings, topics: list[str], group_id: str, **overrides) -> KafkaConsumer:
     # the local broker needs short session and heartbeat intervals, or group joins take tens of seconds
+    # max_poll_interval bounds how long a rebalance waits for a member that stopped polling (the default is 5
+    # minutes); a poll batch of 200 records is handled well within it
     options = dict(bootstrap_servers=settings.kafka_bootstrap, group_id=group_id, enable_auto_commit=False,
                    auto_offset_reset="earliest", session_timeout_ms=6000, heartbeat_interval_ms=2000,
-                   max_poll_records=200, client_id=f"actionplan-{settings.service}")
+                   max_poll_interval_ms=60000, max_poll_records=200, client_id=f"actionplan-{settings.service}")
     options.update(overrides)
     return KafkaConsumer(*topics, **options)
 

@@ -5,7 +5,6 @@ Kept at the edge so domain code never sees nameko.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime, timezone
 
 import eventlet
@@ -19,7 +18,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from kit import kafka_io, tracing
-from kit.contracts import ContractError, default_registry
+from kit.contracts import ContractError
 from kit.envelope import decode
 from kit.errors import CommandRejected, translate_errors
 from kit.mongo import connect
@@ -28,6 +27,7 @@ from kit.settings import Settings
 
 log = logging.getLogger("actionplan.consumer")
 SETTINGS_KEY = "ACTIONPLAN_SETTINGS"
+STOP_GRACE_S = 15
 
 
 def settings_of(container) -> Settings:
@@ -117,7 +117,8 @@ class KafkaConsumer(Entrypoint):
 
     def setup(self) -> None:
         self.settings = settings_of(self.container)
-        self.group_id = f"{self.container.service_name}.{self.method_name}"
+        # the topic prefix isolates environments sharing a broker: their groups must not meet either
+        self.group_id = self.settings.topic(f"{self.container.service_name}.{self.method_name}")
         self.dead_letter_topic = self.settings.topic(f"deadletter.{self.container.service_name}")
         self.topics = [self.settings.topic(t) for t in self.topic_names]
         self._stopping = False
@@ -130,7 +131,12 @@ class KafkaConsumer(Entrypoint):
     def stop(self) -> None:
         self._stopping = True
         if self._thread is not None:
-            self._thread.wait()
+            # the loop ends after the record in hand; a consumer stuck joining its group must not block shutdown
+            with eventlet.Timeout(STOP_GRACE_S, False):
+                self._thread.wait()
+            if not self._thread.dead:
+                log.warning("consumer %s did not stop within %ds; killing it", self.group_id, STOP_GRACE_S)
+                self._thread.kill()
 
     def kill(self) -> None:
         self._stopping = True

@@ -41,11 +41,23 @@ class Outbox:
 
     def add(self, session: ClientSession, event_type: str, subject: str, data: dict) -> dict:
         """Validate and stage one event inside ``session``'s transaction; returns its envelope."""
+        row = self._row(event_type, subject, data)
+        self._rows.insert_one(row, session=session)
+        return row["envelope"]
+
+    def add_many(self, session: ClientSession, events: list[tuple[str, str, dict]]) -> list[dict]:
+        """Stage many (type, subject, data) events with one insert, in order; returns their envelopes."""
+        rows = [self._row(*event) for event in events]
+        if rows:
+            self._rows.insert_many(rows, ordered=True, session=session)
+        return [row["envelope"] for row in rows]
+
+    def _row(self, event_type: str, subject: str, data: dict) -> dict:
         carrier = tracing.current_traceparent()
         envelope = new_event(event_type, self._settings.service, subject, data, registry=self._registry,
                              traceparent=carrier.get("traceparent"), tracestate=carrier.get("tracestate"))
         contract = self._registry.contract(event_type)
-        self._rows.insert_one({
+        return {
             "_id": envelope["id"],
             "order": order_key(),
             "topic": self._settings.topic(contract.topic),
@@ -54,5 +66,4 @@ class Outbox:
             "envelope": envelope,
             "status": PENDING,
             "createdAt": datetime.now(timezone.utc),
-        }, session=session)
-        return envelope
+        }

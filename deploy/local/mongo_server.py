@@ -12,6 +12,7 @@ Run it with the interpreter of the nx-27017 virtual environment: ``python mongo_
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -51,15 +52,25 @@ class Gate:
                 self.conn_id = conn_id
             return True
 
-    def wait_free(self, sid: str | None) -> bool:
+    def hold_for_op(self) -> str | None:
+        """Exclusive use for one operation outside any transaction. neosqlite shares one SQLite connection, so an
+        operation running while a transaction begins would commit that transaction's savepoint from under it."""
+        token = f"{OP_PREFIX}{next(_op_ids)}"
         deadline = time.monotonic() + WAIT_S
         with self.cond:
-            while self.owner is not None and self.owner != sid:
+            while self.owner is not None:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    return False
+                    return None
                 self.cond.wait(left)
-            return True
+            self.owner, self.since = token, time.monotonic()
+            return token
+
+    def release_op(self, token: str) -> None:
+        with self.cond:
+            if self.owner == token:
+                self.owner = None
+                self.cond.notify_all()
 
     def release(self) -> None:
         with self.cond:
@@ -67,6 +78,8 @@ class Gate:
             self.cond.notify_all()
 
 
+OP_PREFIX = "op:"
+_op_ids = itertools.count()
 _gates: dict[str, Gate] = {}
 _gates_lock = threading.Lock()
 
@@ -131,16 +144,20 @@ def _gated(original):
                 if body.get("startTransaction"):
                     _abort_owned(self, sid, "failed to start")
                 raise
-        if not gate.wait_free(sid):
+        token = gate.hold_for_op()
+        if token is None:
             return _conflict(msg, f"a transaction holds {db} longer than {WAIT_S}s")
-        return original(self, msg, *args, **kwargs)
+        try:
+            return original(self, msg, *args, **kwargs)
+        finally:
+            gate.release_op(token)
     return run
 
 
 def _on_close(original):
     def run(self, conn_id):
         for gate in list(_gates.values()):
-            if gate.owner is not None and gate.conn_id == conn_id:
+            if gate.owner is not None and not gate.owner.startswith(OP_PREFIX) and gate.conn_id == conn_id:
                 _abort_owned(self, gate.owner, "client connection closed")
         return original(self, conn_id)
     return run
@@ -154,7 +171,7 @@ def _reaper(handler_ref: list) -> None:
         now = time.monotonic()
         for gate in list(_gates.values()):
             owner = gate.owner
-            if owner is not None and now - gate.since > LIFETIME_S:
+            if owner is not None and not owner.startswith(OP_PREFIX) and now - gate.since > LIFETIME_S:
                 _abort_owned(handler_ref[0], owner, f"lifetime {LIFETIME_S}s exceeded")
 
 

@@ -3,7 +3,7 @@ import pytest
 from graphql import GraphQLError, parse, validate
 
 from gateway.app import actor_of
-from gateway.limits import MAX_ALIASES, MAX_DEPTH, QueryLimits
+from gateway.limits import MAX_ALIASES, QueryLimits
 from gateway.scalars import Ore, dkk
 from gateway.schema import build_schema
 

@@ -88,7 +88,7 @@ class Doors:
     def observed(self, event: dict) -> dict:
         """An ad_triage.ad.observed event: already pseudonymised at the edge; masked again here all the same."""
         ad = stored_from_observed(event["data"])
-        ad = ad.__class__(**{**ad.__dict__, "title": mask_contacts(ad.title), "text": mask_contacts(ad.text)})
+        ad = replace(ad, title=mask_contacts(ad.title), text=mask_contacts(ad.text))
         problems = service_checks(ad)  # the contract already holds the record's shape
         if problems:
             raise RecordRejected(problems)

@@ -18,6 +18,7 @@ from services.ad_triage.intake import Arrival, Rejection, quarantine_doc, quaran
 from services.ad_triage.storage import AdTriageStore
 
 MAX_SIGHTINGS = 100  # the ad keeps its first and latest sightings; older middle ones add nothing to triage
+SCORING_FIELDS = {"sightings": 0, "link": 0, "queue": 0}
 CONTENT = ("url", "title", "text", "language", "location", "city", "contacts", "price", "image_hashes")
 
 
@@ -90,13 +91,14 @@ class Ingestion:
         ruleset = rulesets.load(store.active_ruleset(session))
         clusters = store.network.affected(changed)
         members = {k for ms in clusters.values() for k in ms}
-        others = store.ads_by_id({key_string(k) for k in members} - set(docs), session)
+        # other members are only rescored: their history and queue state are not read, nor rewritten
+        others = store.ads_by_id({key_string(k) for k in members} - set(docs), session, SCORING_FIELDS)
         docs.update(others)
         before.update(others)
         ads = {k: stored_ad(docs[key_string(k)]) for k in members}
         previous = {k: before.get(key_string(k)) for k in members}
         outcomes, cluster_docs = assess(store.network, clusters, ads, previous, ruleset, "linked", changed)
-        updates, flagged = [], 0
+        updates, events, flagged = [], [], 0
         for outcome in outcomes:
             ad_id = key_string(outcome.key)
             state = {"cluster_id": outcome.cluster_id, "cluster_size": outcome.cluster_size,
@@ -108,9 +110,10 @@ class Ingestion:
             elif _differs(before[ad_id], state):
                 updates.append(UpdateOne({"_id": ad_id}, {"$set": state}))
             for event_type, data in outcome.events:
-                store.emit(session, event_type, ad_id, data)
+                events.append((event_type, ad_id, data))
                 flagged += event_type.endswith(".flagged")
         store.write_ads(session, updates)
+        store.emit_many(session, events)
         store.write_clusters(session, cluster_docs, store.network.stale_clusters(clusters))
         store.add_quarantined(session, [quarantine_doc(r, qid, via, actor, store.cipher, now)
                                         for r, qid in quarantined])

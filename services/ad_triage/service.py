@@ -5,8 +5,7 @@ import logging
 
 from nameko.rpc import rpc
 
-from kit.errors import CommandRejected, translate_errors
-from kit.nameko_kit import Store, Tracing, kafka_consumer
+from kit.nameko_kit import Store, Tracing, command, kafka_consumer
 from services.ad_triage.contracts import CONSUMER_TOPICS, CONSUMES
 from services.ad_triage.doors import Doors
 from services.ad_triage.queries import TriageQueries
@@ -26,10 +25,6 @@ class AdTriageStoreReady(AdTriageStore):
             log.warning("%d ads had a stale cluster id after restart; rescoring", stale)
             TriageCommands(self).rescore(actor="system")
         log.info("linking state rebuilt: %d ads in %d clusters", len(self.network), len(clusters))
-
-
-def command(method):
-    return rpc(expected_exceptions=CommandRejected)(translate_errors(method))
 
 
 class AdTriageService:

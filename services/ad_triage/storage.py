@@ -43,8 +43,9 @@ class AdTriageStore:
     def transaction(self, work: Callable[[object], T]) -> T:
         return in_transaction(self.client, work)
 
-    def emit(self, session, event_type: str, subject: str, data: dict) -> None:
-        self.outbox.add(session, event_type, subject, data)
+    def emit_many(self, session, events: list[tuple[str, str, dict]]) -> None:
+        """Stage many events with one insert inside the caller's transaction."""
+        self.outbox.add_many(session, events)
 
     # -- rule set ----------------------------------------------------------------------------------------------------
     def active_ruleset(self, session=None) -> str:

@@ -52,9 +52,11 @@ class TriageCommands:
                             datetime.now(timezone.utc), reason, assignee)
             except IllegalTransition as exc:
                 raise inputs.InvalidInput(str(exc), "to_state", "illegal_transition") from None
-            if not self.store.set_queue(session, ad_id, version, queue_doc(item, version + 1)):
+            queue = queue_doc(item, version + 1)
+            if not self.store.set_queue(session, ad_id, version, queue):
                 raise ConcurrentChange(f"ad {ad_id!r} was moved by someone else; reload and try again")
-            return queue_view(queue_doc(item, version + 1))
+            return queue_view(queue)
+
         return self.store.transaction(work)
 
     def publish_ruleset(self, *, version, actor) -> dict:
@@ -82,16 +84,18 @@ class TriageCommands:
                 clusters = store.network.all_clusters()
                 ads = {k: stored_ad(d) for k, d in docs.items()}
                 outcomes, cluster_docs = assess(store.network, clusters, ads, docs, ruleset, "rescore")
-                updates, counts = [], {"rescored": len(outcomes), "changed": 0, "flagged": 0}
+                updates, events = [], []
+                counts = {"rescored": len(outcomes), "changed": 0, "flagged": 0}
                 for o in outcomes:
                     state = {"cluster_id": o.cluster_id, "cluster_size": o.cluster_size, "score": o.score,
                              "flagged_versions": o.flagged_versions}
                     if any(docs[o.key].get(k) != v for k, v in state.items()):
                         updates.append(UpdateOne({"_id": key_string(o.key)}, {"$set": state}))
                     for event_type, data in o.events:
-                        store.emit(session, event_type, key_string(o.key), data)
+                        events.append((event_type, key_string(o.key), data))
                         counts["flagged" if event_type.endswith("flagged") else "changed"] += 1
                 store.write_ads(session, updates)
+                store.emit_many(session, events)
                 store.write_clusters(session, cluster_docs, set())
                 return counts
             counts = store.transaction(work)

@@ -41,6 +41,7 @@ def caught_up(settings, group: str, topic: str) -> bool:
     try:
         partitions = [TopicPartition(name, p) for p in consumer.partitions_for_topic(name) or ()]
         ends = consumer.end_offsets(partitions)
+        group = settings.topic(group)  # groups carry the topic prefix, as topics do
         committed = admin.list_group_offsets(group).get(group, {})
         return bool(partitions) and all(
             ends[tp] == 0 or (committed.get(tp) is not None and committed[tp].offset >= ends[tp])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from datasketch import MinHash, MinHashLSH
 
@@ -33,6 +34,14 @@ def word_shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
 
 def cluster_id_for(key: AdKey) -> str:
     return "cl-" + hashlib.sha256(f"{key[0]}\x1f{key[1]}".encode()).hexdigest()[:16]
+
+
+@lru_cache(maxsize=4)
+def _permutations(num_perm: int):
+    """The seed's permutations, made once: MinHash would otherwise regenerate them for every ad (a third of the
+    linking time). Same seed, same arrays, so signatures are unchanged."""
+    template = MinHash(num_perm=num_perm, seed=MINHASH_SEED)
+    return template.permutations, template.scheme
 
 
 class _UnionFind:
@@ -92,7 +101,8 @@ class Linker:
         name = f"{ad_key[0]}\x1f{ad_key[1]}"
         if len(shingles) < MIN_SHINGLES or name in self._signatures:
             return
-        signature = MinHash(num_perm=self._num_perm, seed=MINHASH_SEED)
+        permutations, scheme = _permutations(self._num_perm)
+        signature = MinHash(num_perm=self._num_perm, seed=MINHASH_SEED, permutations=permutations, scheme=scheme)
         signature.update_batch(sorted(s.encode() for s in shingles))
         for candidate in self._lsh.query(signature):
             # LSH only proposes candidates; confirm with the estimate so linking is symmetric in arrival order.

@@ -58,3 +58,16 @@ def raw_ad(ad_id: str = "9001", **overrides) -> dict:
     }
     record.update(overrides)
     return record
+
+
+def observe(platform, db, record: dict, timeout: float = 60) -> dict:
+    """Send one ad through the Kafka door (the connector library) and wait until the service stored it."""
+    from services.ad_triage.connector import Connector
+    connector = Connector(platform.settings("ad_triage"), "crawler-1")
+    try:
+        assert connector.publish([json.dumps(record)])[0] == 1
+    finally:
+        connector.close()
+    key = f"{record['platform']}/{record['adId']}"
+    return eventually(lambda: db.ads.find_one({"_id": key, "sightings.via": "kafka"}), timeout, 0.3,
+                      f"{key} stored from Kafka")

@@ -5,8 +5,8 @@ import pytest
 
 from services.ad_triage.domain.record_lines import parse_csv, parse_jsonl
 from services.ad_triage.domain.records import Ad
-from services.ad_triage.tests.service.helpers import (WORKER, error_code, generated_lines, import_lines, ok,
-                                                      published, raw_ad)
+from services.ad_triage.tests.service.helpers import (WORKER, error_code, generated_lines, import_lines, observe,
+                                                      ok, published, raw_ad)
 
 pytestmark = pytest.mark.stack
 
@@ -147,3 +147,11 @@ def test_the_same_ad_seen_again_updates_it_and_extends_its_history(platform, db,
     assert doc["first_seen"].isoformat().startswith("2016-04-20") and doc["last_seen"].isoformat().startswith(
         "2016-06-01")
     assert doc["queue"]["state"] == "assigned"
+
+
+def test_an_imported_ad_observed_again_by_a_crawler_gains_a_kafka_sighting(platform, db, imported):
+    doc = db.ads.find_one({"_id": "dkescort.example/100003"}) or db.ads.find_one({"platform": "dkescort.example"})
+    record = raw_ad(doc["ad_id"], lastSeen="2019-01-01T00:00:00+00:00", firstSeen="2018-12-30T00:00:00+00:00")
+    updated = observe(platform, db, record)
+    assert [s["via"] for s in updated["sightings"]] == ["import", "kafka"]
+    assert updated["last_seen"].year == 2019 and db.ads.count_documents({"ad_id": doc["ad_id"]}) == 1

@@ -4,7 +4,8 @@ import json
 import pytest
 from nameko.exceptions import RemoteError
 
-from services.ad_triage.tests.service.helpers import WORKER, error_code, ok, raw_ad
+from kit import kafka_io
+from services.ad_triage.tests.service.helpers import WORKER, error_code, observe, ok, raw_ad
 
 pytestmark = pytest.mark.stack
 
@@ -98,3 +99,22 @@ def test_graphql_refuses_bad_input_with_a_specific_error_and_writes_nothing(plat
     else:
         assert "adId" in json.dumps(result["errors"])
     assert snapshot(db) == before
+
+
+def test_an_observation_breaking_its_contract_is_dead_lettered_and_the_next_one_is_stored(platform, db):
+    settings = platform.settings("ad_triage")
+    producer = kafka_io.producer(settings)
+    # raw contacts on the topic: exactly what the contract (pseudonyms only) refuses
+    poison = {"specversion": "1.0", "id": "poison-1", "type": "ad_triage.ad.observed", "subject": "x/1",
+              "source": "/actionplan/crawler", "time": "2016-05-01T10:00:00Z", "datacontenttype": "application/json",
+              "dataschema": "urn:actionplan:schemas:events:ad_triage.ad.observed:v1", "data": raw_ad("poison")}
+    producer.send(settings.topic("ad_triage.observations"), key=b"x/1", value=json.dumps(poison).encode())
+    producer.flush()
+    producer.close()
+    stored = observe(platform, db, raw_ad("after-poison", contacts=[{"kind": "phone", "value": "29 99 40 19"}]))
+    assert stored["contacts"][0]["pseudonym"].startswith("p1:ad-linkage:")
+    dead = platform.read_topic("deadletter.ad_triage", 1, timeout=30)
+    assert len(dead) == 1 and json.loads(dead[0].value)["id"] == "poison-1"
+    headers = dict(dead[0].headers)
+    assert headers["dlq.error.type"] == b"ContractError" and headers["dlq.attempts"] == b"0"
+    assert db.ads.find_one({"ad_id": "poison"}) is None
