@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import shutil
 import sys
 import tempfile
 import uuid
+import warnings
 from pathlib import Path
 
-from bench import ad_triage
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+logging.getLogger("amqp").setLevel(logging.ERROR)  # channel-closing chatter of the standalone RPC client
+
+from bench import ad_triage  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

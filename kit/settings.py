@@ -80,10 +80,14 @@ class Spec:
     default: str | None  # None: required, no local default
 
 
+# Defaults point at the embedded local stack that `make run` starts (deploy/local), so every process and command
+# works locally with no configuration; production sets each variable.
+LOCAL_KAFKA_PORT, LOCAL_MONGO_PORT = 19092, 27018
+
 SPECS: dict[str, Spec] = {
     "amqp_uri": Spec("AMQP_URI", _url("amqp", "amqps"), "amqp://guest:guest@127.0.0.1:5672/"),
-    "kafka_bootstrap": Spec("KAFKA_BOOTSTRAP_SERVERS", _hosts, "127.0.0.1:9092"),
-    "mongo_uri": Spec("MONGO_URI", _url("mongodb", "mongodb+srv"), "mongodb://127.0.0.1:27017/"),
+    "kafka_bootstrap": Spec("KAFKA_BOOTSTRAP_SERVERS", _hosts, f"127.0.0.1:{LOCAL_KAFKA_PORT}"),
+    "mongo_uri": Spec("MONGO_URI", _url("mongodb", "mongodb+srv"), f"mongodb://127.0.0.1:{LOCAL_MONGO_PORT}/"),
     "db_prefix": Spec("MONGO_DB_PREFIX", _name, "actionplan"),
     "topic_prefix": Spec("KAFKA_TOPIC_PREFIX", lambda raw: _name(raw) if raw else raw, ""),
     "pseudonym_key": Spec("PSEUDONYM_KEY", _key, None),

@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 from deploy.local.stack import ROOT, Stack, StackError
+from kit.settings import LOCAL_KAFKA_PORT, LOCAL_MONGO_PORT
 
 WORKDIR = Path(os.environ.get("ACTIONPLAN_LOCAL_DIR", ROOT / ".local"))
 SECRETS = ("PSEUDONYM_KEY", "NOTES_ENCRYPTION_KEY")
@@ -87,9 +88,9 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-            stack.start_kafka(int(os.environ.get("LOCAL_KAFKA_PORT", "19092")))
+            stack.start_kafka(int(os.environ.get("LOCAL_KAFKA_PORT", LOCAL_KAFKA_PORT)))
         if not os.environ.get("MONGO_URI"):
-            stack.start_mongo(int(os.environ.get("LOCAL_MONGO_PORT", "27018")), WORKDIR / "mongo")
+            stack.start_mongo(int(os.environ.get("LOCAL_MONGO_PORT", LOCAL_MONGO_PORT)), WORKDIR / "mongo")
         if not os.environ.get("AMQP_URI"):
             stack.ensure_rabbitmq()
         names = services()

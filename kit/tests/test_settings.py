@@ -10,7 +10,8 @@ KEY = base64.b64encode(b"x" * 32).decode()
 def test_local_defaults_work_without_any_environment():
     settings = load("grants", env={})
     assert settings.amqp_uri.startswith("amqp://")
-    assert settings.kafka_bootstrap == "127.0.0.1:9092"
+    assert settings.kafka_bootstrap == "127.0.0.1:19092"  # the embedded stack of `make run`
+    assert settings.mongo_uri == "mongodb://127.0.0.1:27018/"
     assert settings.database == "actionplan_grants"
     assert settings.topic("grants.applications") == "grants.applications"
 
