@@ -5,10 +5,9 @@ gateway makes one when it is missing so a redelivered RPC request is recognised 
 """
 from __future__ import annotations
 
-import uuid
 import graphene
 
-from gateway.errors import call
+from gateway.forward import forward
 from gateway.scalars import Ore, dkk
 from gateway.types import Period, day
 
@@ -144,24 +143,8 @@ class Attribution(graphene.ObjectType):
     recipient_id = graphene.String(required=True)
 
 
-def _rpc(method: str, *, with_actor: bool = False, command: bool = False, dates=(), enums=(), **fixed):
-    """A resolver forwarding its GraphQL arguments (snake_case) to grants.<method>."""
-    async def resolve(_root, info, **args):
-        kwargs = {**fixed, **args}
-        for name in dates:
-            if kwargs.get(name) is not None:
-                kwargs[name] = kwargs[name].isoformat()
-        for name in enums:
-            if kwargs.get(name) is not None:
-                value = kwargs[name]
-                kwargs[name] = [getattr(v, "value", v) for v in value] if isinstance(value, list) else \
-                    getattr(value, "value", value)
-        if with_actor:
-            kwargs["actor"] = info.context["actor"]
-        if command:
-            kwargs["request_id"] = kwargs.get("request_id") or uuid.uuid4().hex
-        return await call(info, "grants", method, **kwargs)
-    return resolve
+def _rpc(method: str, *, with_actor: bool = False, command: bool = False, **fixed):
+    return forward("grants", method, actor=with_actor, request_id=command, **fixed)
 
 
 REQUEST_ID = graphene.String(description="Idempotency key: resending a command with the same key has no second effect.")
@@ -172,7 +155,7 @@ class GrantsQuery(graphene.ObjectType):
                           description="Per pool or funding: allocated, committed, disbursed, remaining, grants.")
     applications = graphene.List(graphene.NonNull(GrantApplication), required=True, pool_code=graphene.String(),
                                  state=ApplicationState(), applicant_id=graphene.String(),
-                                 resolver=_rpc("applications", enums=("state",)))
+                                 resolver=_rpc("applications"))
     application = graphene.Field(GrantApplication, application_id=graphene.ID(required=True),
                                  resolver=_rpc("application"))
     assessment_notes = graphene.List(graphene.NonNull(AssessmentNote), required=True,
@@ -194,31 +177,31 @@ class GrantsMutation(graphene.ObjectType):
     register_organisation = graphene.Field(
         Organisation, org_id=graphene.String(required=True), name=graphene.String(required=True),
         roles=graphene.List(graphene.NonNull(OrganisationRole), required=True), request_id=REQUEST_ID,
-        resolver=_rpc("register_organisation", command=True, enums=("roles",)))
+        resolver=_rpc("register_organisation", command=True))
     draft_grant_application = graphene.Field(
         GrantApplication, pool_code=graphene.String(required=True), applicant_id=graphene.String(required=True),
         knowledge_partner_id=graphene.String(), title=graphene.String(required=True),
         # "description" is also Field's own keyword, so this argument is declared through args
         args={"description": graphene.Argument(graphene.String, required=True)}, requested_ore=Ore(required=True),
         start=graphene.Date(required=True), end=graphene.Date(required=True), request_id=REQUEST_ID,
-        resolver=_rpc("draft_application", with_actor=True, command=True, dates=("start", "end")))
+        resolver=_rpc("draft_application", with_actor=True, command=True))
     submit_grant_application = graphene.Field(
         GrantApplication, application_id=graphene.ID(required=True), request_id=REQUEST_ID,
         resolver=_rpc("submit_application", with_actor=True, command=True))
     move_grant_application = graphene.Field(
         GrantApplication, application_id=graphene.ID(required=True), move=ApplicationMove(required=True),
         reason=graphene.String(), request_id=REQUEST_ID,
-        resolver=_rpc("move_application", with_actor=True, command=True, enums=("move",)))
+        resolver=_rpc("move_application", with_actor=True, command=True))
     add_assessment_note = graphene.Field(
         GrantApplication, application_id=graphene.ID(required=True), text=graphene.String(required=True),
         request_id=REQUEST_ID, resolver=_rpc("add_assessment_note", with_actor=True, command=True))
     award_grant_application = graphene.Field(
         GrantApplication, application_id=graphene.ID(required=True), amount_ore=Ore(required=True),
         award_date=graphene.Date(required=True), request_id=REQUEST_ID,
-        resolver=_rpc("award_application", with_actor=True, command=True, dates=("award_date",)))
+        resolver=_rpc("award_application", with_actor=True, command=True))
     disburse_grant = graphene.Field(
         Pool, grant_id=graphene.ID(required=True), amount_ore=Ore(required=True), paid_on=graphene.Date(required=True),
-        request_id=REQUEST_ID, resolver=_rpc("disburse", with_actor=True, command=True, dates=("paid_on",)))
+        request_id=REQUEST_ID, resolver=_rpc("disburse", with_actor=True, command=True))
     reallocate_commitment = graphene.Field(
         Pool, from_grant_id=graphene.ID(required=True), to_grant_id=graphene.ID(), amount_ore=Ore(required=True),
         reason=graphene.String(required=True), request_id=REQUEST_ID,
@@ -232,8 +215,7 @@ class GrantsMutation(graphene.ObjectType):
     approve_finance_committee = graphene.Field(
         Pool, pool_code=graphene.String(required=True), approved_on=graphene.Date(required=True),
         reference=graphene.String(required=True), request_id=REQUEST_ID,
-        resolver=_rpc("approve_finance_committee", with_actor=True, command=True, dates=("approved_on",)))
+        resolver=_rpc("approve_finance_committee", with_actor=True, command=True))
     fulfil_obligation = graphene.Field(
         Obligation, obligation_id=graphene.ID(required=True), fulfilled_on=graphene.Date(required=True),
-        request_id=REQUEST_ID, resolver=_rpc("fulfil_obligation", with_actor=True, command=True,
-                                             dates=("fulfilled_on",)))
+        request_id=REQUEST_ID, resolver=_rpc("fulfil_obligation", with_actor=True, command=True))

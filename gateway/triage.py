@@ -12,6 +12,7 @@ import graphene
 from graphql import GraphQLError
 
 from gateway.errors import call
+from gateway.forward import forward, plain
 
 
 class TriageState(graphene.Enum):
@@ -264,17 +265,13 @@ def _offset(cursor: str) -> int:
                                                                               "field": "after"})
 
 
-def _value(enum_value):
-    return getattr(enum_value, "value", enum_value)
-
-
 async def resolve_queue(_root, info, state=None, priority=None, first=None, after=None, limit=None, offset=None):
     if (first is not None or after is not None) and (limit is not None or offset is not None):
         raise GraphQLError("page with first/after or with limit/offset, not both",
                            extensions={"code": "invalid_input", "field": "first"})
     size = first if first is not None else (limit if limit is not None else 50)
     start = _offset(after) + 1 if after is not None else (offset or 0)
-    page = await call(info, "ad_triage", "queue", state=_value(state), priority=_value(priority), limit=size,
+    page = await call(info, "ad_triage", "queue", state=plain(state), priority=plain(priority), limit=size,
                       offset=start)
     last = start + len(page["items"]) - 1
     return {"total_count": page["total"], "items": page["items"],
@@ -282,15 +279,13 @@ async def resolve_queue(_root, info, state=None, priority=None, first=None, afte
                           "has_next_page": last + 1 < page["total"]}}
 
 
+def _with_total(result):
+    return {**result, "total_count": result["total"]} if "total" in result else result
+
+
 def _rpc(method: str, *, command: bool = False, rename=None, **fixed):
-    """A resolver forwarding its GraphQL arguments to ad_triage.<method>, with the caller as actor."""
-    async def resolve(_root, info, **args):
-        kwargs = {(rename or {}).get(k, k): _value(v) for k, v in {**fixed, **args}.items()}
-        if command:
-            kwargs["actor"] = info.context["actor"]
-        result = await call(info, "ad_triage", method, **kwargs)
-        return {**result, "total_count": result["total"]} if "total" in result else result
-    return resolve
+    """A resolver forwarding its GraphQL arguments to ad_triage.<method>; commands carry the caller as actor."""
+    return forward("ad_triage", method, actor=command, rename=rename, shape=_with_total, **fixed)
 
 
 async def resolve_submit(_root, info, ad, request_id=None):
@@ -299,7 +294,7 @@ async def resolve_submit(_root, info, ad, request_id=None):
 
 
 async def resolve_import(_root, info, lines, format=AdFileFormat.JSONL.value, request_id=None):
-    return await call(info, "ad_triage", "import_batch", lines=lines, format=_value(format),
+    return await call(info, "ad_triage", "import_batch", lines=lines, format=plain(format),
                       actor=info.context["actor"], request_id=request_id or uuid.uuid4().hex)
 
 
