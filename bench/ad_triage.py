@@ -12,9 +12,7 @@ from kafka import KafkaConsumer
 from kit import kafka_io
 from kit.pseudonym import Pseudonymiser
 from services.ad_triage.contracts import ADS_TOPIC
-from services.ad_triage.domain.clusters import summarise_cluster
-from services.ad_triage.domain.features import compute_features
-from services.ad_triage.domain.linking import Linker
+from services.ad_triage.domain.batch import batch_features
 from services.ad_triage.domain.record_lines import parse_jsonl
 from services.ad_triage.domain.ruleset import ruleset_version
 from services.ad_triage.domain.scoring import score
@@ -103,14 +101,9 @@ def domain_pipeline(lines: list[str]) -> float:
     ruleset = ruleset_version()
     start = time.perf_counter()
     stored = [to_stored(ad, pseudonymise) for _, ad in parse_jsonl(lines)]
-    linker = Linker()
+    features, _ = batch_features(stored)
     for ad in stored:
-        linker.add(ad.key, [c.pseudonym for c in ad.contacts], ad.text)
-    by_key = {ad.key: ad for ad in stored}
-    summaries = {cid: summarise_cluster(cid, [by_key[k].as_linked() for k in members])
-                 for cid, members in linker.clusters().items()}
-    for ad in stored:
-        score(ad, compute_features(ad, summaries[linker.cluster_of(ad.key)]), ruleset, text_is_masked=True)
+        score(ad, features[ad.key], ruleset, text_is_masked=True)
     return len(stored) / (time.perf_counter() - start)
 
 

@@ -5,9 +5,7 @@ import json
 import pytest
 
 from kit.pseudonym import Pseudonymiser
-from services.ad_triage.domain.clusters import summarise_cluster
-from services.ad_triage.domain.features import compute_features
-from services.ad_triage.domain.linking import Linker
+from services.ad_triage.domain.batch import batch_features
 from services.ad_triage.domain.record_lines import parse_jsonl
 from services.ad_triage.domain.ruleset import ruleset_version
 from services.ad_triage.domain.scoring import score
@@ -33,15 +31,10 @@ def expected_scores(lines: list[str], version: str) -> dict:
     """The same file scored by the domain alone, in one pass, with the platform's key: what the service must store."""
     pseudonymise = Pseudonymiser(base64.b64decode(TEST_KEY)).for_purpose("ad-linkage")
     stored = [to_stored(ad, pseudonymise) for _, ad in parse_jsonl(lines)]
-    linker = Linker()
-    for ad in stored:
-        linker.add(ad.key, [c.pseudonym for c in ad.contacts], ad.text)
-    by_key = {ad.key: ad for ad in stored}
-    summaries = {cid: summarise_cluster(cid, [by_key[k].as_linked() for k in members])
-                 for cid, members in linker.clusters().items()}
+    features, _ = batch_features(stored)
     ruleset = ruleset_version(version)
     return {f"{ad.platform}/{ad.ad_id}": (lambda s: (s.value_milli, s.priority))(
-        score(ad, compute_features(ad, summaries[linker.cluster_of(ad.key)]), ruleset)) for ad in stored}
+        score(ad, features[ad.key], ruleset)) for ad in stored}
 
 
 def test_a_new_rule_set_rescores_deterministically_and_emits_only_changed_priorities(platform, db, lines):

@@ -4,10 +4,8 @@ import re
 
 import phonenumbers
 
-from services.ad_triage.domain.clusters import summarise_cluster
 from services.ad_triage.domain.contacts import PHONE_KINDS, normalise_contact
-from services.ad_triage.domain.features import compute_features
-from services.ad_triage.domain.linking import Linker
+from services.ad_triage.domain.batch import batch_features
 from services.ad_triage.domain.record_lines import parse_jsonl
 from services.ad_triage.domain.records import Ad
 from services.ad_triage.domain.ruleset import ruleset_version
@@ -24,13 +22,7 @@ def run_pipeline(count: int, seed: int):
     write_jsonl(generate(count, seed), buffer)
     raw = [ad for _, ad in parse_jsonl(buffer.getvalue().splitlines()) if isinstance(ad, Ad)]
     stored = [to_stored(ad, pseudonymise) for ad in raw]
-    linker = Linker()
-    for ad in stored:
-        linker.add(ad.key, [c.pseudonym for c in ad.contacts], ad.text)
-    by_key = {ad.key: ad for ad in stored}
-    summaries = {cid: summarise_cluster(cid, [by_key[k].as_linked() for k in members])
-                 for cid, members in linker.clusters().items()}
-    features = {ad.key: compute_features(ad, summaries[linker.cluster_of(ad.key)]) for ad in stored}
+    features, summaries = batch_features(stored)
     return raw, stored, features, summaries
 
 
