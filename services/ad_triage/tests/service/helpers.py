@@ -30,16 +30,6 @@ def import_lines(platform, lines: list[str], fmt: str = "jsonl", chunk: int = 50
         return run_import(rpc, lines, fmt, chunk, "importer-1", out=out, quiet=True)
 
 
-def ok(result: dict, field: str):
-    assert "errors" not in result, result.get("errors")
-    return result["data"][field]
-
-
-def error_code(result: dict) -> str:
-    assert result.get("errors"), result
-    return result["errors"][0]["extensions"]["code"]
-
-
 def published(platform, db, timeout: float = 60) -> list[dict]:
     """Every event on the ads topic, read once the relay has published every outbox row."""
     eventually(lambda: db.outbox.count_documents({"status": "pending"}) == 0, timeout, 0.2, "outbox drained")

@@ -5,8 +5,8 @@ import pytest
 
 from services.ad_triage.domain.record_lines import parse_csv, parse_jsonl
 from services.ad_triage.domain.records import Ad
-from services.ad_triage.tests.service.helpers import (WORKER, error_code, generated_lines, import_lines, observe,
-                                                      ok, published, raw_ad)
+from services.ad_triage.tests.service.helpers import WORKER, generated_lines, import_lines, observe, published, raw_ad
+from tests.support.graphql import error_code, ok
 
 pytestmark = pytest.mark.stack
 

@@ -9,7 +9,8 @@ import pytest
 from kafka import KafkaConsumer
 from pymongo import MongoClient
 
-from services.ad_triage.tests.service.helpers import WORKER, ok, raw_ad
+from services.ad_triage.tests.service.helpers import WORKER, raw_ad
+from tests.support.graphql import ok
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.stack

@@ -5,7 +5,8 @@ import pytest
 from nameko.exceptions import RemoteError
 
 from kit import kafka_io
-from services.ad_triage.tests.service.helpers import WORKER, error_code, observe, ok, raw_ad
+from services.ad_triage.tests.service.helpers import WORKER, observe, raw_ad
+from tests.support.graphql import error_code, ok
 
 pytestmark = pytest.mark.stack
 

@@ -1,22 +1,14 @@
 """GraphQL steps a grant officer takes, shared by the grants service tests."""
 from __future__ import annotations
 
+from tests.support.graphql import ok
+
 UNIVERSITY = "DK-CVR-11234569"
 NGO = "DK-CVR-10000009"
 PRO_VEST = "DK-CVR-13703701"
 OFFICER = {"X-Actor": "officer-test"}
 
 APPLICATION_FIELDS = "id state requestedOre noteCount history { fromState toState actor }"
-
-
-def ok(result: dict, field: str):
-    assert "errors" not in result, result.get("errors")
-    return result["data"][field]
-
-
-def error_code(result: dict) -> str:
-    assert result.get("errors"), result
-    return result["errors"][0]["extensions"]["code"]
 
 
 def register(platform, org_id: str, name: str, roles: str) -> dict:

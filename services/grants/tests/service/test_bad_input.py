@@ -5,8 +5,9 @@ import pytest
 from nameko.exceptions import RemoteError
 from pymongo import MongoClient
 
-from services.grants.tests.service.helpers import NGO, OFFICER, UNIVERSITY, award, draft, error_code, ok, register, \
-    step, to_assessment
+from services.grants.tests.service.helpers import NGO, OFFICER, UNIVERSITY, award, draft, register, step, \
+    to_assessment
+from tests.support.graphql import error_code, ok
 
 pytestmark = pytest.mark.stack
 

@@ -5,8 +5,9 @@ import pytest
 from pymongo import MongoClient
 
 from services.grants.tests.giving360_schema import validator
-from services.grants.tests.service.helpers import (NGO, OFFICER, PRO_VEST, UNIVERSITY, award, draft, error_code, ok,
-                                                   pools, register, step, to_assessment)
+from services.grants.tests.service.helpers import (NGO, OFFICER, PRO_VEST, UNIVERSITY, award, draft, pools, register,
+                                                   step, to_assessment)
+from tests.support.graphql import error_code, ok
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.stack
