@@ -3,6 +3,7 @@ and the platform's processes started exactly as ``make run`` starts them."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import shutil
 import subprocess
@@ -132,3 +133,20 @@ def start_infrastructure(workdir: Path) -> Stack:
     infra.start_mongo(free_port(), workdir / "mongo")
     infra.ensure_rabbitmq()
     return infra
+
+
+@contextlib.contextmanager
+def running(infra: Stack, otlp, prefix: str, services: dict[str, dict[str, str]], relays: tuple[str, ...] = (),
+            gateway: bool = True):
+    """An isolated platform with the given services (name -> extra environment), relays and gateway; stopped after."""
+    platform = Platform(infra, f"{prefix}{uuid.uuid4().hex[:8]}", otlp.endpoint)
+    try:
+        for name, extra_env in services.items():
+            platform.service(name, **extra_env)
+        for name in relays:
+            platform.relay(name)
+        if gateway:
+            platform.gateway()
+        yield platform
+    finally:
+        platform.stop()

@@ -1,21 +1,14 @@
-import uuid
-
 import pytest
 
-from tests.support.platform import Platform
+from tests.support.platform import running
 
 
 @pytest.fixture(scope="module")
 def platform(infra, otlp):
     """Ad triage with its relay and the gateway, scoring with rule set 1.0.0 until a test publishes another."""
-    platform = Platform(infra, f"a{uuid.uuid4().hex[:8]}", otlp.endpoint)
-    try:
-        platform.service("ad_triage", AD_TRIAGE_RULESET_VERSION="1.0.0")
-        platform.relay("ad_triage")
-        platform.gateway()
+    with running(infra, otlp, "a", {"ad_triage": {"AD_TRIAGE_RULESET_VERSION": "1.0.0"}},
+                 relays=("ad_triage",)) as platform:
         yield platform
-    finally:
-        platform.stop()
 
 
 @pytest.fixture(scope="module")
