@@ -99,6 +99,17 @@ SPECS: dict[str, Spec] = {
     "consumer_backoff_ms": Spec("CONSUMER_BACKOFF_MS", _non_negative_int, "200"),
     "relay_interval_ms": Spec("RELAY_INTERVAL_MS", _positive(int), "200"),
     "relay_batch": Spec("RELAY_BATCH_SIZE", _positive(int), "500"),
+    # one relay per service publishes at a time; a stand-by takes over when the holder's lease runs out
+    "relay_lease_s": Spec("RELAY_LEASE_SECONDS", _positive(float), "10"),
+    # how long the producer keeps retrying one record before its send fails (the relay then retries the row)
+    "kafka_delivery_timeout_ms": Spec("KAFKA_DELIVERY_TIMEOUT_MS", _positive(int), "120000"),
+    "kafka_partitions": Spec("KAFKA_PARTITIONS", _positive(int), "3"),
+    "kafka_replication_factor": Spec("KAFKA_REPLICATION_FACTOR", _positive(int), "1"),
+    "kafka_min_insync_replicas": Spec("KAFKA_MIN_INSYNC_REPLICAS", _positive(int), "1"),
+    # retention of the delivery records: inbox rows must outlive the topics' retention, or a replay re-applies
+    "outbox_retention_days": Spec("OUTBOX_RETENTION_DAYS", _positive(float), "7"),
+    "inbox_retention_days": Spec("INBOX_RETENTION_DAYS", _positive(float), "400"),
+    "request_retention_days": Spec("REQUEST_RETENTION_DAYS", _positive(float), "30"),
     "gateway_host": Spec("GATEWAY_HOST", str, "127.0.0.1"),
     "gateway_port": Spec("GATEWAY_PORT", _positive(int), "8000"),
     "gateway_services": Spec("GATEWAY_SERVICES", lambda raw: tuple(_name(s.strip()) for s in raw.split(",")),
@@ -123,6 +134,14 @@ class Settings:
     consumer_backoff_ms: int
     relay_interval_ms: int
     relay_batch: int
+    relay_lease_s: float
+    kafka_delivery_timeout_ms: int
+    kafka_partitions: int
+    kafka_replication_factor: int
+    kafka_min_insync_replicas: int
+    outbox_retention_days: float
+    inbox_retention_days: float
+    request_retention_days: float
     gateway_host: str
     gateway_port: int
     gateway_services: tuple[str, ...]

@@ -5,7 +5,8 @@ import logging
 
 from nameko.rpc import rpc
 
-from kit.nameko_kit import Store, Tracing, command, kafka_consumer
+from kit.consumer import kafka_consumer
+from kit.nameko_kit import Store, Tracing, command
 from services.ad_triage.contracts import CONSUMER_TOPICS, CONSUMES
 from services.ad_triage.doors import Doors
 from services.ad_triage.queries import TriageQueries

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from kit.nameko_kit import HealthCheck, Store, Tracing, command, kafka_consumer
+from kit.consumer import kafka_consumer
+from kit.nameko_kit import HealthCheck, Store, Tracing, command
 from services.evaluation.contracts import AD_TRIAGE_TOPICS, CONSUMES, GRANTS_TOPICS
 from services.evaluation.domain.activity import increment_for, summarise
 from services.evaluation.storage import EvaluationStore

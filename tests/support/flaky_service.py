@@ -4,7 +4,8 @@ Subjects ending in "-poison" always fail; subjects ending in "-flaky" fail twice
 recorded (outside any transaction) so tests can count them.
 """
 from kit.inbox import handle_once
-from kit.nameko_kit import HealthCheck, Store, Tracing, kafka_consumer
+from kit.consumer import kafka_consumer
+from kit.nameko_kit import HealthCheck, Store, Tracing
 
 
 class FlakyStore:
