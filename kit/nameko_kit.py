@@ -38,7 +38,7 @@ class HealthCheck:
 
     @rpc
     def health(self) -> dict:
-        self.store.db.command("ping")
+        self.store.ping()
         return {"service": self.name, "status": "ok"}
 
 

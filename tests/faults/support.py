@@ -1,0 +1,83 @@
+"""What every fault scenario shares: strict reading of whole topics and one way to report its figures.
+
+A reader that stops at the number of records it hopes for cannot see duplicates, so ``read_all`` reads every
+partition up to the end offsets it found when it started, however many records that is.
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from kafka import KafkaConsumer, TopicPartition
+
+FIGURES: list["Figures"] = []  # printed at the end of the session by tests/faults/conftest.py
+
+
+@dataclass
+class Figures:
+    scenario: str
+    sent: int
+    received: int
+    duplicates: int
+    lost: int
+    extra: dict = field(default_factory=dict)
+
+    def line(self) -> str:
+        more = "".join(f", {k} = {v}" for k, v in self.extra.items())
+        return (f"{self.scenario}: sent = {self.sent}, received = {self.received}, "
+                f"duplicates suppressed = {self.duplicates}, lost = {self.lost}{more}")
+
+
+def report(scenario: str, sent: int, received: int, duplicates: int, lost: int, **extra) -> Figures:
+    figures = Figures(scenario, sent, received, duplicates, lost, extra)
+    FIGURES.append(figures)
+    print(figures.line(), flush=True)
+    return figures
+
+
+def read_all(bootstrap: str, topic: str, timeout: float = 60) -> list:
+    """Every record of ``topic`` from offset 0 to the end offsets as of now, in partition order."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                             auto_offset_reset="earliest")
+    try:
+        deadline = time.monotonic() + timeout
+        partitions = None
+        while partitions is None and time.monotonic() < deadline:
+            found = consumer.partitions_for_topic(topic)
+            partitions = [TopicPartition(topic, p) for p in sorted(found)] if found else None
+            if partitions is None:
+                time.sleep(0.2)
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        records = []
+        while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"reading {topic} to its end offsets {ends} took longer than {timeout:g}s")
+            for batch in consumer.poll(timeout_ms=500).values():
+                records.extend(r for r in batch if r.offset < ends[TopicPartition(r.topic, r.partition)])
+        return sorted(records, key=lambda r: (r.partition, r.offset))
+    finally:
+        consumer.close()
+
+
+def header(record, name: str) -> str | None:
+    for key, value in record.headers or ():
+        if key == name:
+            return value.decode()
+    return None
+
+
+def event_ids(records) -> list[str]:
+    return [header(r, "ce_id") for r in records]
+
+
+def tally(sent_ids, received_ids) -> tuple[int, int, int]:
+    """(distinct received, duplicates, lost) of ``received_ids`` against the ids that were ``sent``."""
+    counts = Counter(received_ids)
+    distinct = set(counts) & set(sent_ids)
+    duplicates = sum(n - 1 for n in counts.values() if n > 1)
+    return len(distinct), duplicates, len(set(sent_ids) - distinct)
