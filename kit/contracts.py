@@ -68,6 +68,18 @@ class Registry:
         except KeyError:
             raise ContractError(f"no contract for event type {event_type!r} in {self.root / 'events'}") from None
 
+    def produced_by(self, service: str) -> tuple[str, ...]:
+        """Event types ``service`` owns (publishes), from the contracts' metadata."""
+        return tuple(sorted(t for t, c in self.events.items() if c.owner == service))
+
+    def consumed_by(self, service: str) -> tuple[str, ...]:
+        """Event types whose metadata lists ``service`` as a consumer."""
+        return tuple(sorted(t for t, c in self.events.items() if service in c.consumers))
+
+    def topics_of(self, event_types) -> tuple[str, ...]:
+        """The topics (unprefixed) that carry these event types, each once, in a stable order."""
+        return tuple(sorted({self.contract(t).topic for t in event_types}))
+
     def validate(self, envelope: dict) -> EventContract:
         """Validate an envelope and its data; returns the contract of its type."""
         if not isinstance(envelope, dict):

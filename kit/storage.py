@@ -102,6 +102,10 @@ class MongoStore:
             raise RequestReused(method)
         return done["result"]
 
+    def handle_once(self, consumer: str, event: dict, effect: Callable[[object], None]) -> bool:
+        """Apply ``effect`` unless ``consumer`` already handled this event: inbox row and effect in one transaction."""
+        return inbox.handle_once(self.client, self.db, consumer, event, effect)
+
     # -- events ----------------------------------------------------------------------------------------------------
     def emit(self, session, event_type: str, subject: str, data: dict) -> None:
         self.outbox.add(session, event_type, subject, data)

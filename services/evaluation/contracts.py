@@ -1,5 +1,5 @@
-"""The evaluation service's contracts: the Kafka facts it consumes and the events it publishes (see schemas/)."""
-CONSUMES = ("grants.application.submitted", "ad_triage.ad.flagged")
-PRODUCES: tuple[str, ...] = ()
-GRANTS_TOPICS = ("grants.applications",)
-AD_TRIAGE_TOPICS = ("ad_triage.ads",)
+"""The evaluation service's contracts, as schemas/ metadata states them (a test checks the code agrees)."""
+from kit.contracts import default_registry
+
+PRODUCES = default_registry().produced_by("evaluation")
+CONSUMES = default_registry().consumed_by("evaluation")

@@ -1,8 +1,8 @@
 """An in-memory stand-in for a service's MongoDB, for use-case tests: the service's real store class runs on
 mongomock, so a rule in a command is tested in milliseconds without a server.
 
-``in_memory(StoreClass)`` returns a subclass of the real store (same interface, same storage code) whose
-transactions are all-or-nothing: the databases are copied before the work and restored if it raises.
+``in_memory(StoreClass)`` returns a subclass of the real store (same interface, same storage code) on a mongomock
+client whose transactions are all-or-nothing: the databases are copied before the work and restored if it raises.
 """
 from __future__ import annotations
 
@@ -60,17 +60,36 @@ def _restore(client, saved: dict) -> None:
                 col.drop()
 
 
+class _Session:
+    """What kit.mongo.in_transaction needs of a session: with_transaction, all or nothing. Work receives None as
+    its session, which mongomock's collections accept."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        return None
+
+    def with_transaction(self, work):
+        saved = _snapshot(self.client)
+        try:
+            return work(None)
+        except BaseException:
+            _restore(self.client, saved)
+            raise
+
+
+class MemoryClient(mongomock.MongoClient):
+    def start_session(self, *_args, **_kwargs) -> _Session:
+        return _Session(self)
+
+
 @lru_cache(maxsize=None)
 def in_memory(store_class):
     class InMemory(store_class):
-        def transaction(self, work):
-            saved = _snapshot(self.client)
-            try:
-                return work(None)
-            except BaseException:
-                _restore(self.client, saved)
-                raise
-
         def ping(self) -> None:
             return None
 
@@ -80,7 +99,7 @@ def in_memory(store_class):
 
 def make_store(store_class, service: str, **env):
     """A ready in-memory store of ``store_class`` for ``service``, set up as the service would set it up."""
-    client = mongomock.MongoClient(tz_aware=True)
+    client = MemoryClient(tz_aware=True)
     config = settings(service, **env)
     db = client[config.database]
     store = in_memory(store_class)(client, db, Outbox(db, config), config)

@@ -1,6 +1,7 @@
 import pytest
 
-from services.evaluation.domain.activity import Increment, UnsupportedEvent, increment_for, summarise
+from services.evaluation.domain.activity import Increment, increment_for, summarise
+from services.evaluation.domain.errors import UnsupportedEvent
 
 
 def test_submission_counts_for_the_initiative_it_names():
@@ -23,6 +24,6 @@ def test_what_cannot_be_counted_is_refused(event_type, data):
 
 
 def test_summary_lists_every_initiative_for_every_metric():
-    summary = summarise([{"metric": "applications_submitted", "initiative": 3, "count": 4}])
+    summary = summarise([("applications_submitted", 3, 4)])
     assert summary["applications_submitted"] == {1: 0, 2: 0, 3: 4, 4: 0}
     assert summary["ads_flagged"] == {1: 0, 2: 0, 3: 0, 4: 0}

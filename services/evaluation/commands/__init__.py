@@ -1,0 +1,1 @@
+"""Evaluation's use cases: counting a fact once (counting.py)."""

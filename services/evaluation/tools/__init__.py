@@ -1,0 +1,1 @@
+"""Operator tools of the evaluation service (tools/digest.py: a digest of the counters, to compare replicas)."""
