@@ -1,18 +1,14 @@
 """Mapping between domain objects and MongoDB documents. Assessment notes are encrypted here, on the way in."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date
 
 from kit.fieldcrypt import FieldCipher
+from kit.storage import utc
 from services.grants.domain.applications import Application, AssessmentNote, State, Transition
 from services.grants.domain.balances import Approval, GrantBalance, PoolBalance
 from services.grants.domain.obligations import Obligation
 from services.grants.domain.organisations import Organisation, Role
-
-
-def _utc(moment: datetime) -> datetime:
-    # the MongoDB-wire server may hand back naive datetimes; every stored time is UTC
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def organisation_doc(org: Organisation) -> dict:
@@ -42,19 +38,17 @@ def application_doc(app: Application, cipher: FieldCipher, version: int) -> dict
 def application(doc: dict, cipher: FieldCipher | None = None) -> Application:
     """Rebuild an application; notes are decrypted only when a cipher is given (the officer asked for them)."""
     context = f"applications/{doc['_id']}"
-    notes = [AssessmentNote(n["author"], _utc(n["at"]), cipher.decrypt(n["text"], context) if cipher else "")
+    notes = [AssessmentNote(n["author"], utc(n["at"]), cipher.decrypt(n["text"], context) if cipher else "")
              for n in doc.get("assessment_notes", ())]
     return Application(
         id=doc["_id"], pool_code=doc["pool_code"], applicant_id=doc["applicant_id"],
         knowledge_partner_id=doc["knowledge_partner_id"], title=doc["title"], description=doc["description"],
         requested_ore=doc["requested_ore"], start=date.fromisoformat(doc["start"]),
         end=date.fromisoformat(doc["end"]), state=State(doc["state"]),
-        history=[Transition(State(t["from"]) if t["from"] else None, State(t["to"]), t["actor"], _utc(t["at"]),
+        history=[Transition(State(t["from"]) if t["from"] else None, State(t["to"]), t["actor"], utc(t["at"]),
                             _reason(t["reason"], cipher, context)) for t in doc["history"]],
         assessment_notes=notes,
     )
-
-
 
 
 def _reason(stored: str, cipher: FieldCipher | None, context: str) -> str:

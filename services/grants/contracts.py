@@ -1,3 +1,5 @@
-"""The grants service's contracts: events it publishes (see schemas/events/) and what it consumes."""
-PRODUCES = ("grants.application.submitted",)
-CONSUMES: tuple[str, ...] = ()
+"""The grants service's contracts, read from the schemas/ metadata so code and contract files cannot disagree."""
+from kit.contracts import default_registry
+
+PRODUCES: tuple[str, ...] = default_registry().produced_by("grants")
+CONSUMES: tuple[str, ...] = default_registry().consumed_by("grants")

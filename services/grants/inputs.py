@@ -1,38 +1,20 @@
-"""Parsing of RPC arguments (JSON values) into domain values, with errors that name the field."""
+"""Grants' edge checks: RPC arguments (JSON values) become domain values, or an error naming the field.
+
+The generic checks come from kit.inputs and are re-exported so a command reads every argument through this module;
+what only grants knows (amounts in øre, organisation ids, roles, pools, record ids) is checked here.
+"""
 from __future__ import annotations
 
-from datetime import date
-
-from services.grants.domain.errors import InvalidInput
+from kit.inputs import InvalidInput, actor, day, optional_day, optional_text, text
 from services.grants.domain.money import parse_ore
 from services.grants.domain.organisations import Role, parse_org_id
+from services.grants.domain.pools import Pool, resolve
+from services.grants.domain.reference import ActionPlan
 
-MAX_TEXT = 10_000
+__all__ = ["InvalidInput", "actor", "amount", "application_id", "day", "filter_value", "obligation_id", "optional_day",
+           "optional_org_id", "optional_text", "org_id", "pool", "roles", "text"]
 
-
-def day(value: object, field: str) -> date:
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise InvalidInput(f"{field} must be a date as YYYY-MM-DD, got {value!r}", field=field)
-
-
-def optional_day(value: object, field: str) -> date | None:
-    return None if value is None else day(value, field)
-
-
-def text(value: object, field: str, *, limit: int = MAX_TEXT) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(f"{field} must be non-empty text", field=field)
-    if len(value) > limit:
-        raise InvalidInput(f"{field} is longer than {limit} characters", field=field)
-    return value.strip()
-
-
-def optional_text(value: object, field: str) -> str:
-    return "" if value is None else text(value, field)
+ID_LIMIT = 64  # application ids are "app-" and 32 hex digits; the limit refuses anything that is no id
 
 
 def amount(value: object, field: str) -> int:
@@ -43,7 +25,7 @@ def org_id(value: object, field: str) -> str:
     try:
         return parse_org_id(value)
     except Exception as exc:
-        exc.field = field
+        exc.field = field  # the domain names no field: it does not know which argument held the id
         raise
 
 
@@ -53,18 +35,30 @@ def optional_org_id(value: object, field: str) -> str | None:
 
 def roles(value: object) -> frozenset[Role]:
     if not isinstance(value, (list, tuple)) or not value:
-        raise InvalidInput("roles must be a non-empty list", field="roles")
+        raise InvalidInput("roles must be a non-empty list", "roles")
     try:
         return frozenset(Role(r) for r in value)
     except ValueError:
         allowed = ", ".join(r.value for r in Role)
-        raise InvalidInput(f"roles must be drawn from {allowed}, got {list(value)!r}", field="roles") from None
+        raise InvalidInput(f"roles must be drawn from {allowed}, got {list(value)!r}", "roles") from None
 
 
-def request_key(method: str, request_id: object) -> str | None:
-    """Idempotency key of a command; None when the caller sent no request id."""
-    if request_id is None:
-        return None
-    if not isinstance(request_id, str) or not 8 <= len(request_id) <= 100:
-        raise InvalidInput("request_id must be a string of 8 to 100 characters", field="request_id")
-    return f"{method}:{request_id}"
+def pool(plan: ActionPlan, value: object) -> Pool:
+    """A grant pool or funding of the action plan by its code (the domain refuses codes that name no grant pool)."""
+    return resolve(plan, text(value, "pool_code"))
+
+
+def application_id(value: object, field: str = "application_id") -> str:
+    return text(value, field, limit=ID_LIMIT)
+
+
+def obligation_id(value: object) -> str:
+    return text(value, "obligation_id", limit=120)  # grant id, kind and milestone code joined
+
+
+def filter_value(value: object, field: str) -> str | None:
+    """An equality filter of a list query: text or absent. Anything else could reach MongoDB as an operator; any
+    text (even empty, which matches nothing) is accepted as before."""
+    if value is None or isinstance(value, str):
+        return value
+    raise InvalidInput(f"{field} must be text", field)

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date
 
 from services.grants import inputs
-from services.grants.codec import application as to_application
 from services.grants.domain import csv_export, giving360
+from services.grants.domain.applications import State
 from services.grants.domain.attribution import attribute
 from services.grants.domain.balances import recompute_balances
 from services.grants.domain.errors import UnknownOrganisation
@@ -14,7 +14,9 @@ from services.grants.domain.grant_records import grant_records
 from services.grants.domain.pools import grant_pools
 from services.grants.domain.reference import ActionPlan
 from services.grants.storage import GrantsStore
-from services.grants.views import application_doc_view, plain, pool_view
+from services.grants.views import application_doc_view, grant_balance_view, organisation_view, plain, pool_view
+
+PUBLISHED = (State.AWARDED, State.ACTIVE, State.CLOSED)  # the states whose grants the open-data exports list
 
 
 class GrantsQueries:
@@ -34,16 +36,17 @@ class GrantsQueries:
         return [pool_view(p, balances) for p in balances.pools.values()]
 
     def applications(self, *, pool_code=None, state=None, applicant_id=None) -> list[dict]:
-        query = {k: v for k, v in (("pool_code", pool_code), ("state", state), ("applicant_id", applicant_id))
-                 if v is not None}
-        return [application_doc_view(d) for d in self.store.application_docs(query)]
+        docs = self.store.application_docs(pool_code=inputs.filter_value(pool_code, "pool_code"),
+                                           state=inputs.filter_value(state, "state"),
+                                           applicant_id=inputs.filter_value(applicant_id, "applicant_id"))
+        return [application_doc_view(d) for d in docs]
 
     def application(self, application_id) -> dict | None:
-        docs = self.store.application_docs({"_id": inputs.text(application_id, "application_id", limit=64)})
+        docs = self.store.application_docs(application_id=inputs.application_id(application_id))
         return application_doc_view(docs[0]) if docs else None
 
     def assessment_notes(self, application_id) -> list[dict]:
-        found = self.store.load_application(inputs.text(application_id, "application_id", limit=64))
+        found = self.store.load_application(inputs.application_id(application_id))
         if found is None:
             return []
         return [{"author": n.author, "at": n.at.isoformat(), "text": n.text} for n in found[0].assessment_notes]
@@ -52,28 +55,22 @@ class GrantsQueries:
         app = self.application(grant_id)
         if app is None:
             return None
-        doc = self.store.db.grant_balances.find_one({"_id": app["id"]})
-        balance = None if doc is None else {"committed_ore": doc["committed"], "disbursed_ore": doc["disbursed"],
-                                            "undisbursed_ore": doc["committed"] - doc["disbursed"],
-                                            "withdrawn": doc["withdrawn"]}
-        obligations = [plain(o) for o in self.store.obligations({"grant_id": app["id"]})]
-        return {"application": app, "balance": balance, "obligations": obligations}
+        balance = self.store.grant_balance(app["id"])
+        obligations = [plain(o) for o in self.store.obligations_of(app["id"])]
+        return {"application": app, "balance": None if balance is None else grant_balance_view(balance),
+                "obligations": obligations}
 
     def organisation(self, org_id) -> dict:
         org = self.store.organisation(inputs.org_id(org_id, "org_id"))
         if org is None:
             raise UnknownOrganisation(f"no organisation with id {org_id!r}", field="org_id")
         apps = self.applications(applicant_id=org.id)
-        grants = [self.store.db.grant_balances.find_one({"_id": a["id"]}) for a in apps]
-        grants = [g for g in grants if g]
-        return {"id": org.id, "name": org.name, "roles": sorted(r.value for r in org.roles),
-                "applications": apps, "grant_count": len(grants),
-                "committed_ore": sum(g["committed"] for g in grants),
-                "disbursed_ore": sum(g["disbursed"] for g in grants)}
+        grants = self.store.grant_balances([a["id"] for a in apps])
+        return {**organisation_view(org), "applications": apps, "grant_count": len(grants),
+                "committed_ore": sum(g.committed for g in grants), "disbursed_ore": sum(g.disbursed for g in grants)}
 
     def organisations(self) -> list[dict]:
-        return [{"id": o.id, "name": o.name, "roles": sorted(r.value for r in o.roles)}
-                for o in self.store.organisations()]
+        return [organisation_view(o) for o in self.store.organisations()]
 
     def attribute(self, grant_id) -> dict:
         found = self.store.load_application(grant_id) if isinstance(grant_id, str) else None
@@ -81,16 +78,13 @@ class GrantsQueries:
         return plain(attribute(grant_id, grants, self.plan))
 
     def export_360giving(self, issued: date | None = None) -> str:
-        records = self._records()
-        return giving360.dumps(giving360.package(records, self.plan, issued=issued or utc_now().date(),
+        return giving360.dumps(giving360.package(self._records(), self.plan, issued=issued or utc_now().date(),
                                                  prefix=self.prefix))
 
     def export_csv(self) -> str:
-        records = self._records()
-        return csv_export.to_csv(giving360.grant(r, self.plan, prefix=self.prefix) for r in records)
+        return csv_export.to_csv(giving360.grant(r, self.plan, prefix=self.prefix) for r in self._records())
 
     def _records(self):
-        docs = self.store.db.applications.find({"state": {"$in": ["awarded", "active", "closed"]}})
-        apps = [to_application(d) for d in docs]  # no cipher: exports never include notes
+        apps = self.store.applications_in(PUBLISHED)  # no cipher: exports never include notes
         directory = self.store.directory({a.applicant_id for a in apps} | {a.knowledge_partner_id for a in apps})
         return grant_records(apps, self.store.ledger_events(), directory, self.plan)

@@ -1,14 +1,16 @@
-"""Grants service (nameko): RPC entrypoints only; the work is in commands, money, duties and queries."""
+"""Grants service (nameko): RPC entrypoints only, each with the keyword arguments the gateway sends; the work is in
+commands/ and queries.py."""
 from __future__ import annotations
 
 from nameko.timer import timer
 
-from kit.errors import CommandRejected
 from kit.nameko_kit import HealthCheck, Store, Tracing, command
-from services.grants.commands import GrantsCommands
+from kit.retention import RecordRetention
+from services.grants.commands.applications import ApplicationCommands
+from services.grants.commands.ledger import LedgerCommands
+from services.grants.commands.obligations import ObligationCommands
+from services.grants.commands.organisations import OrganisationCommands
 from services.grants.domain import reference
-from services.grants.duties import ObligationCommands
-from services.grants.money import MoneyCommands
 from services.grants.queries import GrantsQueries
 from services.grants.storage import GrantsStore
 from services.grants.views import plain
@@ -19,24 +21,28 @@ PLAN = reference.load()
 class GrantsStoreWithLedger(GrantsStore):
     def setup(self) -> None:
         super().setup()
-        GrantsCommands(self, PLAN).open_ledger()
+        LedgerCommands(self, PLAN).open()
 
 
-class GrantsService(HealthCheck):
+class GrantsService(HealthCheck, RecordRetention):
     name = "grants"
     store = Store(GrantsStoreWithLedger)
     tracing = Tracing()
 
     @property
-    def _commands(self):
-        return GrantsCommands(self.store, PLAN)
+    def _applications(self) -> ApplicationCommands:
+        return ApplicationCommands(self.store, PLAN)
 
     @property
-    def _money(self):
-        return MoneyCommands(self.store, PLAN)
+    def _ledger(self) -> LedgerCommands:
+        return LedgerCommands(self.store, PLAN)
 
     @property
-    def _queries(self):
+    def _obligations(self) -> ObligationCommands:
+        return ObligationCommands(self.store, PLAN)
+
+    @property
+    def _queries(self) -> GrantsQueries:
         return GrantsQueries(self.store, PLAN)
 
     # -- reference data ------------------------------------------------------------------------------------------
@@ -46,64 +52,75 @@ class GrantsService(HealthCheck):
 
     # -- organisations and applications ----------------------------------------------------------------------------
     @command
-    def register_organisation(self, **kwargs) -> dict:
-        return self._commands.register_organisation(**kwargs)
+    def register_organisation(self, *, org_id, name, roles, request_id=None) -> dict:
+        return OrganisationCommands(self.store, PLAN).register(org_id=org_id, name=name, roles=roles,
+                                                               request_id=request_id)
 
     @command
-    def draft_application(self, **kwargs) -> dict:
-        return self._commands.draft_application(**kwargs)
+    def draft_application(self, *, pool_code, applicant_id, title, description, requested_ore, start, end, actor,
+                          knowledge_partner_id=None, request_id=None) -> dict:
+        return self._applications.draft(pool_code=pool_code, applicant_id=applicant_id,
+                                        knowledge_partner_id=knowledge_partner_id, title=title,
+                                        description=description, requested_ore=requested_ore, start=start, end=end,
+                                        actor=actor, request_id=request_id)
 
     @command
-    def submit_application(self, **kwargs) -> dict:
-        return self._commands.submit_application(**kwargs)
+    def submit_application(self, *, application_id, actor, request_id=None) -> dict:
+        return self._applications.submit(application_id=application_id, actor=actor, request_id=request_id)
 
     @command
-    def move_application(self, move: str, **kwargs) -> dict:
-        if move not in ("start_assessment", "reject", "withdraw", "activate", "close"):
-            raise CommandRejected("invalid_arguments", f"unknown move {move!r}", "move")
-        return self._commands.move(move, **kwargs)
+    def move_application(self, move, *, application_id, actor, reason=None, request_id=None) -> dict:
+        return self._applications.move(move, application_id=application_id, actor=actor, reason=reason,
+                                       request_id=request_id)
 
     @command
-    def add_assessment_note(self, **kwargs) -> dict:
-        return self._commands.add_assessment_note(**kwargs)
+    def add_assessment_note(self, *, application_id, text, actor, request_id=None) -> dict:
+        return self._applications.add_assessment_note(application_id=application_id, text=text, actor=actor,
+                                                      request_id=request_id)
 
     @command
-    def award_application(self, **kwargs) -> dict:
-        return self._commands.award(**kwargs)
+    def award_application(self, *, application_id, amount_ore, award_date, actor, request_id=None) -> dict:
+        return self._applications.award(application_id=application_id, amount_ore=amount_ore,
+                                        award_date=award_date, actor=actor, request_id=request_id)
 
     # -- money -------------------------------------------------------------------------------------------------------
     @command
-    def disburse(self, **kwargs) -> dict:
-        return self._money.disburse(**kwargs)
+    def disburse(self, *, grant_id, amount_ore, paid_on, actor, request_id=None) -> dict:
+        return self._ledger.disburse(grant_id=grant_id, amount_ore=amount_ore, paid_on=paid_on, actor=actor,
+                                     request_id=request_id)
 
     @command
-    def reallocate(self, **kwargs) -> dict:
-        return self._money.reallocate(**kwargs)
+    def reallocate(self, *, from_grant_id, amount_ore, reason, actor, to_grant_id=None, request_id=None) -> dict:
+        return self._ledger.reallocate(from_grant_id=from_grant_id, to_grant_id=to_grant_id, amount_ore=amount_ore,
+                                       reason=reason, actor=actor, request_id=request_id)
 
     @command
-    def withdraw_commitment(self, **kwargs) -> dict:
-        return self._money.withdraw_commitment(**kwargs)
+    def withdraw_commitment(self, *, grant_id, reason, actor, request_id=None) -> dict:
+        return self._ledger.withdraw_commitment(grant_id=grant_id, reason=reason, actor=actor, request_id=request_id)
 
     @command
-    def enter_pool_budget(self, **kwargs) -> dict:
-        return self._money.enter_budget(**kwargs)
+    def enter_pool_budget(self, *, pool_code, amount_ore, actor, request_id=None) -> dict:
+        return self._ledger.enter_budget(pool_code=pool_code, amount_ore=amount_ore, actor=actor,
+                                         request_id=request_id)
 
     @command
-    def approve_finance_committee(self, **kwargs) -> dict:
-        return self._money.approve_finance_committee(**kwargs)
+    def approve_finance_committee(self, *, pool_code, approved_on, reference, actor, request_id=None) -> dict:
+        return self._ledger.approve_finance_committee(pool_code=pool_code, approved_on=approved_on,
+                                                      reference=reference, actor=actor, request_id=request_id)
 
     # -- obligations ---------------------------------------------------------------------------------------------
     @timer(interval=3600)
     def check_obligations(self) -> None:
-        ObligationCommands(self.store).report_overdue()
+        self._obligations.report_overdue()
 
     @command
     def report_overdue_obligations(self, today=None) -> dict:
-        return {"reported": ObligationCommands(self.store).report_overdue(today)}
+        return {"reported": self._obligations.report_overdue(today)}
 
     @command
-    def fulfil_obligation(self, **kwargs) -> dict:
-        return ObligationCommands(self.store).fulfil(**kwargs)
+    def fulfil_obligation(self, *, obligation_id, fulfilled_on, actor, request_id=None) -> dict:
+        return self._obligations.fulfil(obligation_id=obligation_id, fulfilled_on=fulfilled_on, actor=actor,
+                                        request_id=request_id)
 
     # -- queries ---------------------------------------------------------------------------------------------------
     @command
@@ -115,8 +132,8 @@ class GrantsService(HealthCheck):
         return self._queries.recomputed_pools()
 
     @command
-    def applications(self, **filters) -> list:
-        return self._queries.applications(**filters)
+    def applications(self, *, pool_code=None, state=None, applicant_id=None) -> list:
+        return self._queries.applications(pool_code=pool_code, state=state, applicant_id=applicant_id)
 
     @command
     def application(self, application_id) -> dict | None:

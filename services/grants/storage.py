@@ -1,79 +1,47 @@
-"""The grants service's own MongoDB database: organisations, applications, the pool ledger and its events.
+"""The grants service's own MongoDB database: organisations, applications, obligations, the pool ledger and its events.
 
-Every command runs in one transaction that writes the state change, the ledger entries and the outbox rows
-together, plus the idempotency record of the request, so a redelivered RPC request has no second effect.
+The only grants module that touches MongoDB. Commands write the state change, the ledger entries and the outbox rows
+in one transaction (``run_once`` of kit.storage), so a redelivered request has no second effect.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Callable, TypeVar
-
 from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import DuplicateKeyError
 
 from kit.fieldcrypt import FieldCipher
-from kit.mongo import in_transaction
 from kit.outbox import order_key
+from kit.storage import Conflict, MongoStore
 from services.grants import codec
-from services.grants.domain.applications import Application
-from services.grants.domain.balances import Balances
+from services.grants.domain.applications import Application, State
+from services.grants.domain.balances import Balances, GrantBalance
 from services.grants.domain.events import DomainEvent
+from services.grants.domain.obligations import Obligation
 from services.grants.domain.organisations import Directory, Organisation
 
-T = TypeVar("T")
+__all__ = ["Conflict", "GrantsStore"]
 
 
-class Conflict(OperationFailure):
-    """A concurrent writer changed the document first; the transaction is retried as a transient error."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(f"concurrent update of {what}", code=112,
-                         details={"errorLabels": ["TransientTransactionError"]})
-
-    def has_error_label(self, label: str) -> bool:
-        return label == "TransientTransactionError"
-
-
-class GrantsStore:
+class GrantsStore(MongoStore):
     def __init__(self, client, db, outbox, settings) -> None:
-        self.client, self.db, self.outbox, self.settings = client, db, outbox, settings
+        super().__init__(client, db, outbox, settings)
         self.cipher = FieldCipher(settings.require("notes_key"))
 
     def setup(self) -> None:
+        super().setup()
         self.db.applications.create_index([("pool_code", ASCENDING), ("state", ASCENDING)])
         self.db.applications.create_index([("applicant_id", ASCENDING)])
         self.db.grant_balances.create_index([("pool", ASCENDING)])
         self.db.ledger_events.create_index([("order", ASCENDING)])
         self.db.obligations.create_index([("grant_id", ASCENDING)])
 
-    # -- transactions and idempotency ----------------------------------------------------------------------------
-    def transaction(self, work: Callable[[object], T]) -> T:
-        return in_transaction(self.client, work)
-
-    def run_once(self, request_key: str | None, work: Callable[[object], T]) -> T:
-        """Run ``work`` in a transaction unless ``request_key`` already ran; then return that run's result."""
-        if request_key is None:
-            return self.transaction(work)
-
-        def once(session):
-            done = self.db.requests.find_one({"_id": request_key}, session=session)
-            if done is not None:
-                return done["result"]
-            result = work(session)
-            self.db.requests.insert_one({"_id": request_key, "result": result,
-                                         "at": datetime.now(timezone.utc)}, session=session)
-            return result
-        try:
-            return self.transaction(once)
-        except DuplicateKeyError:
-            return self.db.requests.find_one({"_id": request_key})["result"]
-
     # -- events ----------------------------------------------------------------------------------------------------
-    def emit(self, session, event: DomainEvent, data: dict | None = None) -> None:
-        self.outbox.add(session, event.type, event.subject, data if data is not None else event.as_dict()["data"])
+    def emit_event(self, session, event: DomainEvent, data: dict | None = None) -> None:
+        """Stage a domain event; ``data`` replaces the event's own when the command adds context to it."""
+        self.emit(session, event.type, event.subject, data if data is not None else event.as_dict()["data"])
 
     def record_ledger(self, session, events: list[DomainEvent]) -> None:
         """Ledger events are kept apart from the outbox as the record balances can be recomputed from."""
+        outgoing = []
         for event in events:
             plain = event.as_dict()
             data = {k: v for k, v in plain["data"].items() if k != "reason"}  # free text stays out of Kafka
@@ -81,10 +49,24 @@ class GrantsStore:
             if plain["data"].get("reason"):
                 stored["reason"] = self.cipher.encrypt(plain["data"]["reason"], f"ledger/{event.subject}")
             self.db.ledger_events.insert_one({"order": order_key(), **plain, "data": stored}, session=session)
-            self.emit(session, event, data)
+            outgoing.append((event.type, event.subject, data))
+        self.emit_many(session, outgoing)
 
     def ledger_events(self) -> list[dict]:
         return list(self.db.ledger_events.find({}, {"_id": 0}).sort("order", ASCENDING))
+
+    def ledger_opened(self) -> bool:
+        return self.db.pools.find_one() is not None
+
+    def open_ledger(self, balances: Balances, events: list[DomainEvent]) -> None:
+        """Write the opening balances and their events once, whichever instance starts first."""
+        def work(session):
+            self.save_balances(session, balances, {})
+            self.record_ledger(session, events)
+        try:
+            self.transaction(work)
+        except DuplicateKeyError:
+            pass  # another instance opened it first
 
     # -- organisations ---------------------------------------------------------------------------------------------
     def save_organisation(self, session, org: Organisation) -> None:
@@ -117,18 +99,46 @@ class GrantsStore:
         if result.matched_count != 1:
             raise Conflict(f"application {app.id}")
 
-    def application_docs(self, query: dict) -> list[dict]:
+    def application_docs(self, *, application_id: str | None = None, pool_code: str | None = None,
+                         state: str | None = None, applicant_id: str | None = None) -> list[dict]:
+        """Stored applications matching every filter given, without their (encrypted) notes."""
+        filters = (("_id", application_id), ("pool_code", pool_code), ("state", state),
+                   ("applicant_id", applicant_id))
+        query = {k: v for k, v in filters if v is not None}
         return list(self.db.applications.find(query, {"assessment_notes": 0}).sort("_id", ASCENDING))
+
+    def applications_in(self, states: tuple[State, ...]) -> list[Application]:
+        """Applications in these states, rebuilt without a cipher: their notes and reasons stay encrypted."""
+        docs = self.db.applications.find({"state": {"$in": [s.value for s in states]}})
+        return [codec.application(d) for d in docs]
 
     # -- obligations -----------------------------------------------------------------------------------------------
     def save_obligations(self, session, obligations) -> None:
         for ob in obligations:
             self.db.obligations.replace_one({"_id": ob.id}, codec.obligation_doc(ob), upsert=True, session=session)
 
-    def obligations(self, query: dict | None = None, session=None):
-        return [codec.obligation(d) for d in self.db.obligations.find(query or {}, session=session).sort("_id", 1)]
+    def obligation(self, obligation_id: str, session=None) -> list[Obligation]:
+        """The obligation with this id as a list of at most one (the domain's ``fulfil`` looks it up there)."""
+        return self._obligations({"_id": obligation_id}, session)
+
+    def obligations_of(self, grant_id: str) -> list[Obligation]:
+        return self._obligations({"grant_id": grant_id})
+
+    def unreported_obligations(self, session=None) -> list[Obligation]:
+        """Obligations neither fulfilled nor yet reported overdue: the candidates of the overdue check."""
+        return self._obligations({"fulfilled_on": None, "overdue_reported": False}, session)
+
+    def _obligations(self, query: dict, session=None) -> list[Obligation]:
+        return [codec.obligation(d) for d in self.db.obligations.find(query, session=session).sort("_id", 1)]
 
     # -- ledger balances -------------------------------------------------------------------------------------------
+    def grant_balance(self, grant_id: str) -> GrantBalance | None:
+        doc = self.db.grant_balances.find_one({"_id": grant_id})
+        return codec.grant_balance(doc) if doc else None
+
+    def grant_balances(self, grant_ids: list[str]) -> list[GrantBalance]:
+        return [codec.grant_balance(d) for d in self.db.grant_balances.find({"_id": {"$in": grant_ids}})]
+
     def balances(self, session=None, pools: list[str] | None = None) -> tuple[Balances, dict[str, int]]:
         """Balances of the given pools (all when None) and their grants, with each pool's version."""
         pool_query = {} if pools is None else {"_id": {"$in": pools}}
@@ -140,6 +150,7 @@ class GrantsStore:
         return balances, {d["_id"]: d["version"] for d in pool_docs}
 
     def save_balances(self, session, balances: Balances, versions: dict[str, int]) -> None:
+        """Write pools with a version check (a concurrent award retries) and their grants' balances."""
         for code, balance in balances.pools.items():
             version = versions.get(code)
             if version is None:

@@ -9,7 +9,8 @@ from datetime import date, datetime
 from enum import Enum
 
 from services.grants.domain.applications import Application
-from services.grants.domain.balances import Balances, PoolBalance
+from services.grants.domain.balances import Balances, GrantBalance, PoolBalance
+from services.grants.domain.organisations import Organisation
 
 
 def plain(value):
@@ -24,6 +25,10 @@ def plain(value):
     if isinstance(value, Enum):
         return value.value
     return value
+
+
+def organisation_view(org: Organisation) -> dict:
+    return {"id": org.id, "name": org.name, "roles": sorted(r.value for r in org.roles)}
 
 
 def application_view(app: Application) -> dict:
@@ -58,6 +63,11 @@ def pool_view(pool: PoolBalance, balances: Balances) -> dict:
             "finance_committee_approval": None if approval is None else {
                 "approved_on": approval.approved_on, "reference": approval.reference,
                 "amount_ore": approval.amount_ore}}
+
+
+def grant_balance_view(grant: GrantBalance) -> dict:
+    return {"committed_ore": grant.committed, "disbursed_ore": grant.disbursed,
+            "undisbursed_ore": grant.undisbursed, "withdrawn": grant.withdrawn}
 
 
 def _iso(moment) -> str:

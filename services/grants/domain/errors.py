@@ -109,6 +109,10 @@ class PoolMismatch(GrantsError):
     code = "pool_mismatch"
 
 
+class UnknownApplication(InvalidInput):
+    code = "unknown_application"
+
+
 class UnknownGrant(GrantsError):
     code = "unknown_grant"
 

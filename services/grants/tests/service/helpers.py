@@ -1,6 +1,8 @@
 """GraphQL steps a grant officer takes, shared by the grants service tests."""
 from __future__ import annotations
 
+import uuid
+
 from tests.support.graphql import ok
 
 UNIVERSITY = "DK-CVR-11234569"
@@ -11,9 +13,15 @@ OFFICER = {"X-Actor": "officer-test"}
 APPLICATION_FIELDS = "id state requestedOre noteCount history { fromState toState actor }"
 
 
+def rid() -> str:
+    """A new requestId argument: the gateway requires the client's idempotency key on every command."""
+    return f'requestId: "{uuid.uuid4().hex}"'
+
+
 def register(platform, org_id: str, name: str, roles: str) -> dict:
     return ok(platform.graphql(f'mutation {{ registerOrganisation(orgId: "{org_id}", name: "{name}", '
-                               f'roles: [{roles}]) {{ id roles }} }}', headers=OFFICER), "registerOrganisation")
+                               f'roles: [{roles}], {rid()}) {{ id roles }} }}', headers=OFFICER),
+              "registerOrganisation")
 
 
 def draft(platform, pool: str, applicant: str, partner: str | None, requested_ore: int,
@@ -21,12 +29,12 @@ def draft(platform, pool: str, applicant: str, partner: str | None, requested_or
     return platform.graphql(
         f"""mutation($partner: String, $ore: Ore!) {{ draftGrantApplication(poolCode: "{pool}",
             applicantId: "{applicant}", knowledgePartnerId: $partner, title: "Outreach", description: "Methods",
-            requestedOre: $ore, start: "{start}", end: "{end}") {{ {APPLICATION_FIELDS} }} }}""",
+            requestedOre: $ore, start: "{start}", end: "{end}", {rid()}) {{ {APPLICATION_FIELDS} }} }}""",
         {"partner": partner, "ore": requested_ore}, headers=OFFICER)
 
 
 def step(platform, mutation: str, args: str) -> dict:
-    return platform.graphql(f"mutation {{ {mutation}({args}) {{ {APPLICATION_FIELDS} }} }}", headers=OFFICER)
+    return platform.graphql(f"mutation {{ {mutation}({args}, {rid()}) {{ {APPLICATION_FIELDS} }} }}", headers=OFFICER)
 
 
 def to_assessment(platform, app_id: str) -> None:

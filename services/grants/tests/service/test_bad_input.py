@@ -5,7 +5,7 @@ import pytest
 from nameko.exceptions import RemoteError
 from pymongo import MongoClient
 
-from services.grants.tests.service.helpers import NGO, OFFICER, UNIVERSITY, award, draft, register, step, \
+from services.grants.tests.service.helpers import NGO, OFFICER, UNIVERSITY, award, draft, register, rid, step, \
     to_assessment
 from tests.support.graphql import error_code, ok
 
@@ -33,7 +33,8 @@ def assessed(platform):
 
 @pytest.mark.parametrize("name, call, code", [
     ("invalid CVR", lambda p, a: p.graphql('mutation { registerOrganisation(orgId: "DK-CVR-20453045", name: "X", '
-                                            'roles: [APPLICANT]) { id } }', headers=OFFICER), "invalid_cvr"),
+                                            f'roles: [APPLICANT], {rid()}) {{ id }} }}', headers=OFFICER),
+     "invalid_cvr"),
     ("award above remaining", lambda p, a: award(p, a, 350_000_001), "budget_exceeded"),
     ("award outside the period", lambda p, a: award(p, a, 1_000, on="2019-01-02"), "outside_period"),
     ("negative amount", lambda p, a: award(p, a, -5), "invalid_amount"),
@@ -57,7 +58,7 @@ def test_graphql_rejects_with_a_specific_code_and_writes_nothing(platform, db, a
 def test_graphql_refuses_fractional_money_before_it_reaches_a_service(platform, db, assessed):
     before = snapshot(db)
     result = platform.graphql(f'mutation {{ awardGrantApplication(applicationId: "{assessed}", amountOre: 12.5, '
-                              f'awardDate: "2016-05-01") {{ id }} }}', headers=OFFICER)
+                              f'awardDate: "2016-05-01", {rid()}) {{ id }} }}', headers=OFFICER)
     assert "Ore must be an integer" in result["errors"][0]["message"]
     assert snapshot(db) == before
 

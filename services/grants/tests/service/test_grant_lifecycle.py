@@ -6,7 +6,7 @@ from pymongo import MongoClient
 
 from services.grants.tests.giving360_schema import validator
 from services.grants.tests.service.helpers import (NGO, OFFICER, PRO_VEST, UNIVERSITY, award, draft, pools, register,
-                                                   step, to_assessment)
+                                                   rid, step, to_assessment)
 from tests.support.graphql import error_code, ok
 from tests.support.waiting import eventually
 
@@ -28,7 +28,8 @@ def run_to_disbursement(platform, pool: str, applicant: str, partner: str | None
     assert ok(award(platform, app["id"], ore), "awardGrantApplication")["state"] == "awarded"
     ok(step(platform, "moveGrantApplication", f'applicationId: "{app["id"]}", move: ACTIVATE'), "moveGrantApplication")
     paid = ok(platform.graphql(f'mutation {{ disburseGrant(grantId: "{app["id"]}", amountOre: {ore // 2}, '
-                               f'paidOn: "2016-06-01") {{ code disbursedOre }} }}', headers=OFFICER), "disburseGrant")
+                               f'paidOn: "2016-06-01", {rid()}) {{ code disbursedOre }} }}', headers=OFFICER),
+              "disburseGrant")
     assert paid["disbursedOre"] >= ore // 2
     return app["id"]
 
@@ -42,11 +43,11 @@ def test_draft_to_disbursement_in_each_pool(platform, organisations):
     app = ok(draft(platform, "pro-vest-region-zealand", PRO_VEST, None, 150_000_000), "draftGrantApplication")
     to_assessment(platform, app["id"])
     assert error_code(award(platform, app["id"], 150_000_000)) == "budget_not_set"
-    ok(platform.graphql('mutation { enterPoolBudget(poolCode: "pro-vest-region-zealand", amountOre: 300000000) '
-                        '{ allocatedOre } }', headers=OFFICER), "enterPoolBudget")
+    ok(platform.graphql('mutation { enterPoolBudget(poolCode: "pro-vest-region-zealand", amountOre: 300000000, '
+                        f'{rid()}) {{ allocatedOre }} }}', headers=OFFICER), "enterPoolBudget")
     assert error_code(award(platform, app["id"], 150_000_000)) == "finance_committee_approval_required"
     approval = ok(platform.graphql('mutation { approveFinanceCommittee(poolCode: "pro-vest-region-zealand", '
-                                   'approvedOn: "2016-01-20", reference: "Akt 52") '
+                                   f'approvedOn: "2016-01-20", reference: "Akt 52", {rid()}) '
                                    '{ financeCommitteeApproval { reference amountOre } } }', headers=OFFICER),
                   "approveFinanceCommittee")
     assert approval["financeCommitteeApproval"] == {"reference": "Akt 52", "amountOre": 300_000_000}
@@ -77,11 +78,12 @@ def test_reallocation_and_withdrawal_move_money_back(platform, organisations):
     second = run_to_disbursement(platform, "digital-outreach-pool", NGO, UNIVERSITY, 10_000_000)
     before = pools(platform)["digital-outreach-pool"]
     moved = ok(platform.graphql(f'mutation {{ reallocateCommitment(fromGrantId: "{first}", toGrantId: "{second}", '
-                                f'amountOre: 2000000, reason: "second grant needs more") {{ committedOre }} }}',
+                                f'amountOre: 2000000, reason: "second grant needs more", {rid()}) '
+                                f'{{ committedOre }} }}',
                                 headers=OFFICER), "reallocateCommitment")
     assert moved["committedOre"] == before["committedOre"]  # within the pool: the total does not change
-    released = ok(platform.graphql(f'mutation {{ withdrawCommitment(grantId: "{second}", reason: "grantee ended") '
-                                   f'{{ committedOre grantCount }} }}', headers=OFFICER), "withdrawCommitment")
+    released = ok(platform.graphql(f'mutation {{ withdrawCommitment(grantId: "{second}", reason: "grantee ended", '
+                                   f'{rid()}) {{ committedOre grantCount }} }}', headers=OFFICER), "withdrawCommitment")
     db = MongoClient(platform.env["MONGO_URI"])[platform.settings("grants").database]
     assert "grantee ended" not in str(list(db.ledger_events.find()))  # reasons are encrypted at rest too
     # second had 12,000,000 committed, 5,000,000 paid: 7,000,000 returns to the pool
