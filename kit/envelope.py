@@ -1,4 +1,10 @@
-"""Building and reading event envelopes: CloudEvents 1.0 attributes plus W3C trace context."""
+"""Building and reading event envelopes: CloudEvents 1.0 attributes plus W3C trace context.
+
+Events staged through the outbox also carry the CloudEvents extension attribute ``sequence``: the position of the
+event among its subject's (its aggregate's) events, 1, 2, 3, ... assigned in the transaction that staged it. Order
+per subject is that number, never a clock. Events published before it existed have no ``sequence`` and still
+validate.
+"""
 from __future__ import annotations
 
 import json
@@ -10,8 +16,10 @@ from kit.contracts import ContractError, Registry, dataschema_uri, default_regis
 
 def new_event(event_type: str, source_service: str, subject: str, data: dict, *, traceparent: str | None = None,
               tracestate: str | None = None, registry: Registry | None = None, event_id: str | None = None,
-              time: datetime | None = None) -> dict:
-    """Make an envelope for the current version of ``event_type``; raises ContractError if it does not validate."""
+              time: datetime | None = None, sequence: int | None = None) -> dict:
+    """Make an envelope for the current version of ``event_type``; raises ContractError if it does not validate.
+
+    ``sequence`` is the event's position among its subject's events (extension attribute, integer >= 1)."""
     registry = registry or default_registry()
     contract = registry.contract(event_type)
     envelope = {
@@ -25,6 +33,8 @@ def new_event(event_type: str, source_service: str, subject: str, data: dict, *,
         "dataschema": dataschema_uri(event_type, contract.current),
         "data": data,
     }
+    if sequence is not None:
+        envelope["sequence"] = sequence
     if traceparent:
         envelope["traceparent"] = traceparent
     if tracestate:

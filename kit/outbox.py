@@ -1,7 +1,13 @@
 """Transactional outbox: events are written as rows in the same MongoDB transaction as the state change.
 
-A relay (kit.relay) publishes pending rows to Kafka and marks them sent. Rows are ordered by the time they were
-written and their position within the transaction, so events of one aggregate reach Kafka in the order they happened.
+A relay (kit.relay) publishes pending rows to Kafka and marks them sent, or parks a row the broker can never take.
+
+Order per aggregate is a number, not a clock: every row gets the next ``sequence`` of its subject (1, 2, 3, ...)
+from the ``outbox_sequences`` collection, incremented inside the staging transaction, so two transactions on one
+subject conflict and commit one after the other with consecutive numbers, whatever the clocks of the processes that
+ran them say. The relay publishes one subject's rows in that order and never publishes n before n-1 is settled.
+``order`` (wall clock plus a process counter) only breaks ties between subjects and orders rows without a sequence
+(staged before sequences existed).
 """
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ import itertools
 import time
 from datetime import datetime, timezone
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
@@ -19,7 +25,10 @@ from kit.envelope import new_event
 from kit.settings import Settings
 
 COLLECTION = "outbox"
-PENDING, SENT = "pending", "sent"
+# one document per subject: {_id: subject, assigned: last sequence given out, published: last one the relay settled}
+SEQUENCES = "outbox_sequences"
+PENDING, SENT, PARKED = "pending", "sent", "parked"
+SETTLED = (SENT, PARKED)
 _seq = itertools.count()
 
 
@@ -30,35 +39,64 @@ def order_key() -> str:
 
 
 def ensure_indexes(db: Database) -> None:
-    db[COLLECTION].create_index([("status", ASCENDING), ("order", ASCENDING)])
+    rows = db[COLLECTION]
+    rows.create_index([("status", ASCENDING), ("order", ASCENDING)])
+    rows.create_index([("status", ASCENDING), ("sequence", ASCENDING), ("order", ASCENDING)])
+    rows.create_index([("key", ASCENDING), ("sequence", ASCENDING)])
+
+
+def next_sequences(db: Database, session: ClientSession | None, subjects: list[str]) -> list[int]:
+    """Reserve the next sequence number of each subject in ``subjects`` (one per entry, in order) inside
+    ``session``'s transaction; one round trip per distinct subject."""
+    wanted: dict[str, int] = {}
+    for subject in subjects:
+        wanted[subject] = wanted.get(subject, 0) + 1
+    last: dict[str, int] = {}
+    for subject, count in wanted.items():
+        doc = db[SEQUENCES].find_one_and_update({"_id": subject}, {"$inc": {"assigned": count}}, upsert=True,
+                                                return_document=ReturnDocument.AFTER, session=session)
+        last[subject] = doc["assigned"] - count  # numbers last+1 .. last+count are ours
+    numbers = []
+    for subject in subjects:
+        last[subject] += 1
+        numbers.append(last[subject])
+    return numbers
 
 
 class Outbox:
     def __init__(self, db: Database, settings: Settings, registry: Registry | None = None) -> None:
+        self._db = db
         self._rows = db[COLLECTION]
         self._settings = settings
         self._registry = registry or default_registry()
 
     def add(self, session: ClientSession, event_type: str, subject: str, data: dict) -> dict:
         """Validate and stage one event inside ``session``'s transaction; returns its envelope."""
-        row = self._row(event_type, subject, data)
-        self._rows.insert_one(row, session=session)
-        return row["envelope"]
+        return self.add_many(session, [(event_type, subject, data)])[0]
 
     def add_many(self, session: ClientSession, events: list[tuple[str, str, dict]]) -> list[dict]:
         """Stage many (type, subject, data) events with one insert, in order; returns their envelopes."""
-        rows = [self._row(*event) for event in events]
-        if rows:
+        if not events:
+            return []
+        for event_type, _, _ in events:
+            self._registry.contract(event_type)  # an unknown type fails before any number is taken
+        sequences = next_sequences(self._db, session, [subject for _, subject, _ in events])
+        rows = [self._row(*event, sequence) for event, sequence in zip(events, sequences)]
+        if len(rows) == 1:
+            self._rows.insert_one(rows[0], session=session)
+        else:
             self._rows.insert_many(rows, ordered=True, session=session)
         return [row["envelope"] for row in rows]
 
-    def _row(self, event_type: str, subject: str, data: dict) -> dict:
+    def _row(self, event_type: str, subject: str, data: dict, sequence: int) -> dict:
         carrier = tracing.current_traceparent()
         envelope = new_event(event_type, self._settings.service, subject, data, registry=self._registry,
-                             traceparent=carrier.get("traceparent"), tracestate=carrier.get("tracestate"))
+                             traceparent=carrier.get("traceparent"), tracestate=carrier.get("tracestate"),
+                             sequence=sequence)
         contract = self._registry.contract(event_type)
         return {
             "_id": envelope["id"],
+            "sequence": sequence,
             "order": order_key(),
             "topic": self._settings.topic(contract.topic),
             "key": subject,

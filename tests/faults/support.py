@@ -36,8 +36,10 @@ def report(scenario: str, sent: int, received: int, duplicates: int, lost: int, 
     return figures
 
 
-def read_all(bootstrap: str, topic: str, timeout: float = 60) -> list:
-    """Every record of ``topic`` from offset 0 to the end offsets as of now, in partition order."""
+def read_all(bootstrap: str, topic: str, timeout: float = 60, quiet: float = 2.0) -> list:
+    """Every record of ``topic`` from offset 0, in partition order: read past the end offsets known at the start
+    and on until the topic has been quiet for ``quiet`` seconds (the local broker's end offsets count record
+    batches, not records, so they alone would stop too early)."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
                              auto_offset_reset="earliest")
     try:
@@ -53,12 +55,15 @@ def read_all(bootstrap: str, topic: str, timeout: float = 60) -> list:
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         ends = consumer.end_offsets(partitions)
-        records = []
-        while any(consumer.position(tp) < ends[tp] for tp in partitions):
+        records, last_record = [], time.monotonic()
+        while (any(consumer.position(tp) < ends[tp] for tp in partitions)
+               or time.monotonic() - last_record < quiet):
             if time.monotonic() > deadline:
-                raise AssertionError(f"reading {topic} to its end offsets {ends} took longer than {timeout:g}s")
-            for batch in consumer.poll(timeout_ms=500).values():
-                records.extend(r for r in batch if r.offset < ends[TopicPartition(r.topic, r.partition)])
+                raise AssertionError(f"reading {topic} did not come to its end within {timeout:g}s")
+            for batch in consumer.poll(timeout_ms=200).values():
+                if batch:
+                    records.extend(batch)
+                    last_record = time.monotonic()
         return sorted(records, key=lambda r: (r.partition, r.offset))
     finally:
         consumer.close()

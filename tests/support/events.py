@@ -33,19 +33,23 @@ def produce_events(settings, topic: str, events: list[dict], key: bytes | None =
     produce(settings, topic, [(key or e["subject"].encode(), encode(e)) for e in events])
 
 
-def caught_up(settings, group: str, topic: str) -> bool:
-    """True when the consumer group has committed the end offset of every partition of the topic."""
+def caught_up(settings, group: str, topic: str, quiet_ms: int = 800) -> bool:
+    """True when the consumer group has committed past every record of the topic: a reader placed at the group's
+    committed offsets finds nothing more within ``quiet_ms``. (The local broker's end offsets count record
+    batches, not records, so comparing the committed offsets with them would say "caught up" too early.)"""
     name = settings.topic(topic)
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False)
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     try:
         partitions = [TopicPartition(name, p) for p in consumer.partitions_for_topic(name) or ()]
-        ends = consumer.end_offsets(partitions)
+        if not partitions:
+            return False
         group = settings.topic(group)  # groups carry the topic prefix, as topics do
         committed = admin.list_group_offsets(group).get(group, {})
-        return bool(partitions) and all(
-            ends[tp] == 0 or (committed.get(tp) is not None and committed[tp].offset >= ends[tp])
-            for tp in partitions)
+        consumer.assign(partitions)
+        for tp in partitions:
+            mark = committed.get(tp)
+            consumer.seek(tp, mark.offset if mark is not None and mark.offset >= 0 else 0)
+        return not any(consumer.poll(timeout_ms=quiet_ms).values())
     finally:
         consumer.close()
-        admin.close()
