@@ -20,7 +20,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from gateway.audit import AccessLog
 from gateway.limits import QueryLimits
-from gateway.rpc import RpcPool, ServiceUnavailable
+from gateway.rpc import NoAnswer, RpcPool, ServiceUnavailable
 from gateway.schema import build_schema
 from kit import tracing
 from kit.settings import Settings
@@ -103,7 +103,7 @@ def create_app(settings: Settings) -> Starlette:
         for service in settings.gateway_services:
             try:
                 await rpc.call(service, "health")
-            except ServiceUnavailable as exc:
+            except (ServiceUnavailable, NoAnswer) as exc:
                 problems[service] = str(exc)
         try:
             await state["log"].ping()

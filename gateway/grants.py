@@ -1,13 +1,13 @@
 """GraphQL for the grants service: pools, applications, grants, organisations, attribution and exports.
 
-Mutations take the caller's pseudonymous id from the request (never from arguments) and an optional requestId; the
-gateway makes one when it is missing so a redelivered RPC request is recognised by the service.
+Mutations take the caller's pseudonymous id from the request (never from arguments) and a required requestId, the
+client's idempotency key: a retry reuses it, so the service runs the command at most once.
 """
 from __future__ import annotations
 
 import graphene
 
-from gateway.forward import forward
+from gateway.forward import forward, request_id_argument
 from gateway.scalars import Ore, dkk
 from gateway.types import Period, day
 
@@ -144,10 +144,7 @@ class Attribution(graphene.ObjectType):
 
 
 def _rpc(method: str, *, with_actor: bool = False, command: bool = False, **fixed):
-    return forward("grants", method, actor=with_actor, request_id=command, **fixed)
-
-
-REQUEST_ID = graphene.String(description="Idempotency key: resending a command with the same key has no second effect.")
+    return forward("grants", method, actor=with_actor, command=command, **fixed)
 
 
 class GrantsQuery(graphene.ObjectType):
@@ -176,46 +173,48 @@ class GrantsQuery(graphene.ObjectType):
 class GrantsMutation(graphene.ObjectType):
     register_organisation = graphene.Field(
         Organisation, org_id=graphene.String(required=True), name=graphene.String(required=True),
-        roles=graphene.List(graphene.NonNull(OrganisationRole), required=True), request_id=REQUEST_ID,
+        roles=graphene.List(graphene.NonNull(OrganisationRole), required=True), request_id=request_id_argument(),
         resolver=_rpc("register_organisation", command=True))
     draft_grant_application = graphene.Field(
         GrantApplication, pool_code=graphene.String(required=True), applicant_id=graphene.String(required=True),
         knowledge_partner_id=graphene.String(), title=graphene.String(required=True),
         # "description" is also Field's own keyword, so this argument is declared through args
         args={"description": graphene.Argument(graphene.String, required=True)}, requested_ore=Ore(required=True),
-        start=graphene.Date(required=True), end=graphene.Date(required=True), request_id=REQUEST_ID,
+        start=graphene.Date(required=True), end=graphene.Date(required=True), request_id=request_id_argument(),
         resolver=_rpc("draft_application", with_actor=True, command=True))
     submit_grant_application = graphene.Field(
-        GrantApplication, application_id=graphene.ID(required=True), request_id=REQUEST_ID,
+        GrantApplication, application_id=graphene.ID(required=True), request_id=request_id_argument(),
         resolver=_rpc("submit_application", with_actor=True, command=True))
     move_grant_application = graphene.Field(
         GrantApplication, application_id=graphene.ID(required=True), move=ApplicationMove(required=True),
-        reason=graphene.String(), request_id=REQUEST_ID,
+        reason=graphene.String(), request_id=request_id_argument(),
         resolver=_rpc("move_application", with_actor=True, command=True))
     add_assessment_note = graphene.Field(
         GrantApplication, application_id=graphene.ID(required=True), text=graphene.String(required=True),
-        request_id=REQUEST_ID, resolver=_rpc("add_assessment_note", with_actor=True, command=True))
+        request_id=request_id_argument(), resolver=_rpc("add_assessment_note", with_actor=True, command=True))
     award_grant_application = graphene.Field(
         GrantApplication, application_id=graphene.ID(required=True), amount_ore=Ore(required=True),
-        award_date=graphene.Date(required=True), request_id=REQUEST_ID,
+        award_date=graphene.Date(required=True), request_id=request_id_argument(),
         resolver=_rpc("award_application", with_actor=True, command=True))
     disburse_grant = graphene.Field(
         Pool, grant_id=graphene.ID(required=True), amount_ore=Ore(required=True), paid_on=graphene.Date(required=True),
-        request_id=REQUEST_ID, resolver=_rpc("disburse", with_actor=True, command=True))
+        request_id=request_id_argument(), resolver=_rpc("disburse", with_actor=True, command=True))
     reallocate_commitment = graphene.Field(
         Pool, from_grant_id=graphene.ID(required=True), to_grant_id=graphene.ID(), amount_ore=Ore(required=True),
-        reason=graphene.String(required=True), request_id=REQUEST_ID,
+        reason=graphene.String(required=True), request_id=request_id_argument(),
         resolver=_rpc("reallocate", with_actor=True, command=True))
     withdraw_commitment = graphene.Field(
-        Pool, grant_id=graphene.ID(required=True), reason=graphene.String(required=True), request_id=REQUEST_ID,
+        Pool, grant_id=graphene.ID(required=True), reason=graphene.String(required=True),
+        request_id=request_id_argument(),
         resolver=_rpc("withdraw_commitment", with_actor=True, command=True))
     enter_pool_budget = graphene.Field(
-        Pool, pool_code=graphene.String(required=True), amount_ore=Ore(required=True), request_id=REQUEST_ID,
+        Pool, pool_code=graphene.String(required=True), amount_ore=Ore(required=True),
+        request_id=request_id_argument(),
         resolver=_rpc("enter_pool_budget", with_actor=True, command=True))
     approve_finance_committee = graphene.Field(
         Pool, pool_code=graphene.String(required=True), approved_on=graphene.Date(required=True),
-        reference=graphene.String(required=True), request_id=REQUEST_ID,
+        reference=graphene.String(required=True), request_id=request_id_argument(),
         resolver=_rpc("approve_finance_committee", with_actor=True, command=True))
     fulfil_obligation = graphene.Field(
         Obligation, obligation_id=graphene.ID(required=True), fulfilled_on=graphene.Date(required=True),
-        request_id=REQUEST_ID, resolver=_rpc("fulfil_obligation", with_actor=True, command=True))
+        request_id=request_id_argument(), resolver=_rpc("fulfil_obligation", with_actor=True, command=True))

@@ -1,28 +1,54 @@
 """Nameko RPC from the gateway's event loop: a pool of standalone cluster proxies used from worker threads.
 
-A standalone proxy is not thread-safe, so each call checks one out; a proxy that timed out is discarded because
-its reply queue may still receive the late answer. The caller's trace context rides in nameko's context data,
-which nameko sends as AMQP headers.
+A standalone proxy is not thread-safe, so each call checks one out; a proxy that timed out or lost its broker
+connection is discarded because its reply queue may still receive the late answer. The caller's trace context and
+its deadline ride in nameko's context data, which nameko sends as AMQP headers; the request message also expires in
+the broker when the deadline passes (kit.nameko_kit explains the deadline and its clock tolerance).
+
+Failures are told apart by what the caller can know afterwards:
+
+* ``ServiceUnavailable``: the request was certainly not run (no instance has ever consumed the service's queue, or
+  the broker could not be reached before anything was sent);
+* ``NoAnswer``: the request was (or may have been) sent but no answer came: it may or may not have run. For a
+  command the client must retry with the same request id; a query can simply be asked again.
 """
 from __future__ import annotations
 
 import logging
 import queue
+import time
 
 import anyio
+from amqp.exceptions import AMQPError
+from kombu.exceptions import KombuError
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
+from nameko.rpc import MethodProxy
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from kit import tracing
 from kit.errors import CommandRejected
+from kit.nameko_kit import DEADLINE_KEY
 from kit.settings import Settings
 
 log = logging.getLogger("actionplan.gateway.rpc")
 
+# what the broker connection can raise; the standalone proxy's reply consumer raises RuntimeError once disconnected
+BROKER_ERRORS = (OSError, AMQPError, KombuError)
+
 
 class ServiceUnavailable(Exception):
+    """The request was not run: nothing serves it, or it could not be sent."""
+
     def __init__(self, service: str, why: str) -> None:
         super().__init__(f"the {service} service is unavailable ({why})")
+        self.service = service
+
+
+class NoAnswer(Exception):
+    """The request was sent but no answer arrived (timeout or a broken connection): its outcome is unknown."""
+
+    def __init__(self, service: str, why: str) -> None:
+        super().__init__(f"no answer from the {service} service ({why})")
         self.service = service
 
 
@@ -42,14 +68,22 @@ class RpcPool:
             return proxy
 
     def call_sync(self, service: str, method: str, kwargs: dict, carrier: dict) -> object:
-        proxy = self._checkout()
-        reusable = True
+        try:
+            proxy = self._checkout()
+        except BROKER_ERRORS as exc:  # nothing was sent
+            raise ServiceUnavailable(service, f"broker connection failed: {type(exc).__name__}") from None
+        reusable, sent = True, False
         try:
             data = proxy._worker_ctx.data  # nameko 2.14 keeps per-proxy context data here; it is sent as headers
             data.pop("traceparent", None)
             data.pop("tracestate", None)
             data.update(carrier)
-            return getattr(getattr(proxy._proxy, service), method)(**kwargs)
+            # the deadline is wall-clock time for the service's check; the message TTL is the broker's own count
+            data[DEADLINE_KEY] = time.time() + self._timeout
+            target = MethodProxy(proxy._worker_ctx, service, method, proxy._reply_listener, expiration=self._timeout)
+            reply = target.call_async(**kwargs)
+            sent = True
+            return reply.result()
         except RemoteError as exc:
             if exc.exc_type == "CommandRejected":
                 raise CommandRejected.parse(exc.value) or exc from None
@@ -60,10 +94,16 @@ class RpcPool:
             raise ServiceUnavailable(service, "no instance is running") from None
         except RpcTimeout:
             reusable = False
-            raise ServiceUnavailable(service, f"no answer within {self._timeout:g}s") from None
-        except (OSError, ConnectionError) as exc:
+            raise NoAnswer(service, f"no answer within {self._timeout:g}s") from None
+        except (*BROKER_ERRORS, RuntimeError) as exc:
             reusable = False
-            raise ServiceUnavailable(service, f"broker connection failed: {type(exc).__name__}") from None
+            if isinstance(exc, RuntimeError) and not sent:
+                raise
+            if not sent and _refused(exc):  # no connection to publish on: the request never left
+                raise ServiceUnavailable(service, f"broker connection failed: {type(exc).__name__}") from None
+            # a publish that failed half-way may still have reached the queue (its confirm is lost with the
+            # connection), and a reply lost with the connection says nothing about the request: outcome unknown
+            raise NoAnswer(service, f"broker connection lost: {type(exc).__name__}") from None
         finally:
             if reusable:
                 self._idle.put(proxy)
@@ -81,6 +121,16 @@ class RpcPool:
                 _stop_quietly(self._idle.get_nowait())
             except queue.Empty:
                 return
+
+
+def _refused(exc: BaseException | None) -> bool:
+    """True when ``exc`` (or what caused it) is a refused TCP connection."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, ConnectionRefusedError) or "refused" in str(exc).lower():
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 def _stop_quietly(proxy: ClusterRpcProxy) -> None:

@@ -6,13 +6,12 @@ field can return a contact value. Mutations take the caller's id from the reques
 from __future__ import annotations
 
 import base64
-import uuid
 
 import graphene
 from graphql import GraphQLError
 
 from gateway.errors import call
-from gateway.forward import forward, plain
+from gateway.forward import forward, plain, request_id_argument
 
 
 class TriageState(graphene.Enum):
@@ -284,21 +283,19 @@ def _with_total(result):
 
 
 def _rpc(method: str, *, command: bool = False, rename=None, **fixed):
-    """A resolver forwarding its GraphQL arguments to ad_triage.<method>; commands carry the caller as actor."""
-    return forward("ad_triage", method, actor=command, rename=rename, shape=_with_total, **fixed)
+    """A resolver forwarding its GraphQL arguments to ad_triage.<method>; commands carry the caller as actor and
+    the client's requestId as request_id."""
+    return forward("ad_triage", method, actor=command, command=command, rename=rename, shape=_with_total, **fixed)
 
 
-async def resolve_submit(_root, info, ad, request_id=None):
-    return await call(info, "ad_triage", "submit_ad", record=_record(ad), actor=info.context["actor"],
-                      request_id=request_id or uuid.uuid4().hex)
+async def resolve_submit(_root, info, ad, request_id):
+    return await call(info, "ad_triage", "submit_ad", command=True, record=_record(ad), actor=info.context["actor"],
+                      request_id=request_id)
 
 
-async def resolve_import(_root, info, lines, format=AdFileFormat.JSONL.value, request_id=None):
-    return await call(info, "ad_triage", "import_batch", lines=lines, format=plain(format),
-                      actor=info.context["actor"], request_id=request_id or uuid.uuid4().hex)
-
-
-REQUEST_ID = graphene.String(description="Idempotency key: resending with the same key adds no second sighting.")
+async def resolve_import(_root, info, lines, request_id, format=AdFileFormat.JSONL.value):
+    return await call(info, "ad_triage", "import_batch", command=True, lines=lines, format=plain(format),
+                      actor=info.context["actor"], request_id=request_id)
 
 
 class TriageQuery(graphene.ObjectType):
@@ -315,24 +312,28 @@ class TriageQuery(graphene.ObjectType):
 
 
 class TriageMutation(graphene.ObjectType):
-    submit_ad = graphene.Field(AdRecordResult, ad=AdInput(required=True), request_id=REQUEST_ID,
+    submit_ad = graphene.Field(AdRecordResult, ad=AdInput(required=True), request_id=request_id_argument(),
                                resolver=resolve_submit)
     import_ads = graphene.Field(AdImportReport, lines=graphene.List(graphene.NonNull(graphene.String), required=True),
-                                format=AdFileFormat(default_value="jsonl"), request_id=REQUEST_ID,
+                                format=AdFileFormat(default_value="jsonl"), request_id=request_id_argument(),
                                 resolver=resolve_import)
     assign_triage_item = graphene.Field(
         TriageQueueState, ad_key=graphene.ID(required=True), assignee=graphene.String(),
-        reason=graphene.String(required=True), resolver=_rpc("move_item", command=True, to_state="assigned"))
+        reason=graphene.String(required=True), request_id=request_id_argument(),
+        resolver=_rpc("move_item", command=True, to_state="assigned"))
     move_triage_item = graphene.Field(
         TriageQueueState, ad_key=graphene.ID(required=True), to=TriageState(required=True),
-        reason=graphene.String(required=True), resolver=_rpc("move_item", command=True, rename={"to": "to_state"}))
+        reason=graphene.String(required=True), request_id=request_id_argument(),
+        resolver=_rpc("move_item", command=True, rename={"to": "to_state"}))
     close_triage_item = graphene.Field(
         TriageQueueState, ad_key=graphene.ID(required=True), reason=graphene.String(required=True),
-        resolver=_rpc("move_item", command=True, to_state="closed"))
+        request_id=request_id_argument(), resolver=_rpc("move_item", command=True, to_state="closed"))
     resubmit_quarantined_ad = graphene.Field(
         AdRecordResult, quarantine_id=graphene.ID(required=True), record=graphene.String(
             description="The corrected record (a JSON line, or header and row for CSV); omit to retry as stored"),
-        resolver=_rpc("resubmit_quarantined", command=True))
+        request_id=request_id_argument(), resolver=_rpc("resubmit_quarantined", command=True))
     publish_ad_ruleset = graphene.Field(RescoreReport, version=graphene.String(required=True),
+                                        request_id=request_id_argument(),
                                         resolver=_rpc("publish_ruleset", command=True))
-    rescore_ads = graphene.Field(RescoreReport, resolver=_rpc("rescore", command=True))
+    rescore_ads = graphene.Field(RescoreReport, request_id=request_id_argument(),
+                                 resolver=_rpc("rescore", command=True))

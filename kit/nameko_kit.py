@@ -6,9 +6,14 @@ Kept at the edge so domain code never sees nameko.
 from __future__ import annotations
 
 import logging
+import math
+import sys
+import time
 
+from amqp.exceptions import AMQPError
+from kombu.exceptions import KombuError
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
+from nameko.rpc import Rpc, rpc
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -27,10 +32,79 @@ def settings_of(container) -> Settings:
     return container.config[SETTINGS_KEY]
 
 
+# -- request deadlines ---------------------------------------------------------------------------------------------
+# A caller that waits at most T seconds for an answer sends its deadline with the request, as wall-clock time (Unix
+# epoch seconds, a number) in nameko's context data under DEADLINE_KEY, which nameko sends as the AMQP header
+# "nameko.deadline". The gateway also sets the AMQP message ``expiration`` (a TTL of T, measured by the broker's own
+# clock), so RabbitMQ drops a request that is still queued when its caller gives up (e.g. while the service is down).
+# A request the broker has already delivered is checked by the service when it takes the request off its queue,
+# before any worker runs: once its deadline has passed it is refused with CommandRejected("request_expired") and the
+# method never runs. So a command abandoned by a caller that timed out is never executed later; the caller answered
+# "outcome unknown" and a retry with the same request id runs it (once).
+#
+# Clock tolerance: the deadline is compared with the service host's clock, so hosts must keep their clocks
+# synchronised (NTP). A request is refused only once the service's clock is more than DEADLINE_TOLERANCE_S past the
+# deadline, so a service whose clock runs up to that much ahead does not refuse requests its caller still waits for.
+# The price is a window of at most DEADLINE_TOLERANCE_S (plus any skew beyond it) after the caller gave up in which
+# the request may still start; the caller has already said the outcome is unknown, and a retry with the same request
+# id is answered from that run. A request without a deadline (standalone proxies such as the ad_triage CLI's) is never
+# refused for its age.
+DEADLINE_KEY = "deadline"
+DEADLINE_TOLERANCE_S = 1.0
+BROKER_ERRORS = (OSError, AMQPError, KombuError)  # what a lost broker connection raises
+
+
+def expired(deadline: object, now: float | None = None) -> bool:
+    """True when ``deadline`` (epoch seconds, as sent by the caller) lies more than the tolerance in the past.
+
+    A missing or malformed deadline never expires: the check must not refuse callers that send none."""
+    if isinstance(deadline, bool) or not isinstance(deadline, (int, float, str)):
+        return False
+    try:
+        at = float(deadline)
+    except ValueError:
+        return False
+    if not math.isfinite(at):
+        return False
+    return (time.time() if now is None else now) > at + DEADLINE_TOLERANCE_S
+
+
+class Command(Rpc):
+    """nameko's RPC entrypoint that refuses a request past its caller's deadline before a worker is spawned."""
+
+    def handle_message(self, body, message):
+        deadline = (message.headers or {}).get(f"{self.header_prefix}.{DEADLINE_KEY}")
+        if expired(deadline):
+            log.warning("refused %s.%s: its caller's deadline passed %.1fs ago", self.container.service_name,
+                        self.method_name, time.time() - float(deadline))
+            try:
+                raise CommandRejected("request_expired", "the request arrived after its caller stopped waiting for "
+                                      "an answer, so it was not run; retry with the same request id")
+            except CommandRejected:
+                self.handle_result(message, None, None, sys.exc_info())  # answers the caller and acks the message
+            return
+        super().handle_message(body, message)
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        """Answer the caller; when the broker connection is gone (a broker restart), log instead of dying.
+
+        nameko lets a failed reply kill the whole service. The request message was not acknowledged, so the broker
+        delivers it again: a command with a request id then answers from its first run, and one whose caller has
+        given up is refused as expired."""
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except BROKER_ERRORS as exc:
+            log.warning("could not answer %s.%s, the broker connection is lost (%s); the request stays "
+                        "unacknowledged and will be delivered again", self.container.service_name, self.method_name,
+                        type(exc).__name__)
+            return result, exc_info
+
+
 def command(method):
     """An RPC entrypoint whose domain errors reach the caller as CommandRejected (expected, so not logged as
-    failures of the service)."""
-    return rpc(expected_exceptions=CommandRejected)(translate_errors(method))
+    failures of the service); a request past its caller's deadline is refused with code ``request_expired``
+    without running the method."""
+    return Command.decorator(expected_exceptions=CommandRejected)(translate_errors(method))
 
 
 class HealthCheck:

@@ -97,12 +97,19 @@ SPECS: dict[str, Spec] = {
     "trace_exporter": Spec("TRACE_EXPORTER", _choice("none", "otlp", "console"), "none"),
     "consumer_max_attempts": Spec("CONSUMER_MAX_ATTEMPTS", _positive(int), "3"),
     "consumer_backoff_ms": Spec("CONSUMER_BACKOFF_MS", _non_negative_int, "200"),
+    # an outage (MongoDB, Kafka) is retried without limit; the wait between tries grows up to this
+    "consumer_retry_max_backoff_ms": Spec("CONSUMER_RETRY_MAX_BACKOFF_MS", _positive(int), "10000"),
+    # how long a group member may go without polling before the group moves its partitions to others
+    "consumer_max_poll_interval_ms": Spec("CONSUMER_MAX_POLL_INTERVAL_MS", _positive(int), "60000"),
     "relay_interval_ms": Spec("RELAY_INTERVAL_MS", _positive(int), "200"),
     "relay_batch": Spec("RELAY_BATCH_SIZE", _positive(int), "500"),
     # one relay per service publishes at a time; a stand-by takes over when the holder's lease runs out
     "relay_lease_s": Spec("RELAY_LEASE_SECONDS", _positive(float), "10"),
     # how long the producer keeps retrying one record before its send fails (the relay then retries the row)
     "kafka_delivery_timeout_ms": Spec("KAFKA_DELIVERY_TIMEOUT_MS", _positive(int), "120000"),
+    # off only for a broker that loses acknowledged records on a crash when producing idempotently (the local
+    # Tansu): retries then write duplicates, which every consumer's inbox recognises, instead of losing records
+    "kafka_idempotence": Spec("KAFKA_IDEMPOTENCE", _choice("on", "off"), "on"),
     "kafka_partitions": Spec("KAFKA_PARTITIONS", _positive(int), "3"),
     "kafka_replication_factor": Spec("KAFKA_REPLICATION_FACTOR", _positive(int), "1"),
     "kafka_min_insync_replicas": Spec("KAFKA_MIN_INSYNC_REPLICAS", _positive(int), "1"),
@@ -132,10 +139,13 @@ class Settings:
     trace_exporter: str
     consumer_max_attempts: int
     consumer_backoff_ms: int
+    consumer_retry_max_backoff_ms: int
+    consumer_max_poll_interval_ms: int
     relay_interval_ms: int
     relay_batch: int
     relay_lease_s: float
     kafka_delivery_timeout_ms: int
+    kafka_idempotence: str
     kafka_partitions: int
     kafka_replication_factor: int
     kafka_min_insync_replicas: int

@@ -102,9 +102,11 @@ class MongoStore:
             raise RequestReused(method)
         return done["result"]
 
-    def handle_once(self, consumer: str, event: dict, effect: Callable[[object], None]) -> bool:
-        """Apply ``effect`` unless ``consumer`` already handled this event: inbox row and effect in one transaction."""
-        return inbox.handle_once(self.client, self.db, consumer, event, effect)
+    def handle_once(self, consumer: str, event: dict, effect: Callable[[object], None],
+                    whole_stream: bool = False) -> bool:
+        """Apply ``effect`` unless ``consumer`` already handled this event: inbox row and effect in one transaction
+        (``whole_stream``: see kit.inbox.handle_once)."""
+        return inbox.handle_once(self.client, self.db, consumer, event, effect, whole_stream)
 
     # -- events ----------------------------------------------------------------------------------------------------
     def emit(self, session, event_type: str, subject: str, data: dict) -> None:

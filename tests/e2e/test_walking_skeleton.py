@@ -34,15 +34,16 @@ def test_a_submission_reaches_evaluation_in_one_trace(platform, otlp):
     headers = {"traceparent": f"00-{trace_id}-{os.urandom(8).hex()}-01", "X-Actor": "officer-e2e"}
     before = submitted_count(platform, 1)
     org = platform.graphql('mutation { registerOrganisation(orgId: "DK-CVR-20453044", name: "Ministry", '
-                           'roles: [APPLICANT, KNOWLEDGE_INSTITUTION]) { id } }')
+                           'roles: [APPLICANT, KNOWLEDGE_INSTITUTION], '
+                           f'requestId: "{os.urandom(8).hex()}") {{ id }} }}')
     assert "errors" not in org, org
-    draft = platform.graphql("""mutation($d: String!) { draftGrantApplication(poolCode: "digital-outreach-pool",
-        applicantId: "DK-CVR-20453044", knowledgePartnerId: "DK-CVR-20453044", title: "Chat outreach",
-        description: $d, requestedOre: 25000000, start: "2016-03-01", end: "2017-12-31") { id state } }""",
-                             {"d": "Outreach on messaging platforms"})
+    draft = platform.graphql("""mutation($d: String!, $rid: String!) { draftGrantApplication(
+        poolCode: "digital-outreach-pool", applicantId: "DK-CVR-20453044", knowledgePartnerId: "DK-CVR-20453044",
+        title: "Chat outreach", description: $d, requestedOre: 25000000, start: "2016-03-01", end: "2017-12-31",
+        requestId: $rid) { id state } }""", {"d": "Outreach on messaging platforms", "rid": os.urandom(8).hex()})
     app_id = draft["data"]["draftGrantApplication"]["id"]
-    submitted = platform.graphql(f'mutation {{ submitGrantApplication(applicationId: "{app_id}") {{ state }} }}',
-                                 headers=headers)
+    submitted = platform.graphql(f'mutation {{ submitGrantApplication(applicationId: "{app_id}", '
+                                 f'requestId: "{os.urandom(8).hex()}") {{ state }} }}', headers=headers)
     assert submitted["data"]["submitGrantApplication"]["state"] == "submitted"
 
     eventually(lambda: submitted_count(platform, 1) == before + 1, 30, what="evaluation counting the submission")

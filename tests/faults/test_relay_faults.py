@@ -7,18 +7,15 @@ duplicates are counted, and one subject's events must be on it in sequence (comm
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections import Counter, defaultdict
-from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
-from pymongo import MongoClient
 
 from deploy.local.stack import ROOT, Stack, free_port
 from kit import outbox as rows_of

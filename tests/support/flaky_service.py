@@ -6,11 +6,11 @@ recorded (outside any transaction) so tests can count them.
 from kit.inbox import handle_once
 from kit.consumer import kafka_consumer
 from kit.nameko_kit import HealthCheck, Store, Tracing
+from kit.storage import MongoStore
 
 
-class FlakyStore:
-    def __init__(self, client, db, outbox, settings) -> None:
-        self.client, self.db = client, db
+class FlakyStore(MongoStore):
+    """The kit's store base: client, database and the ``ping`` the health check calls."""
 
 
 class FlakyService(HealthCheck):
@@ -18,7 +18,7 @@ class FlakyService(HealthCheck):
     store = Store(FlakyStore)
     tracing = Tracing()
 
-    @kafka_consumer("grants.applications")
+    @kafka_consumer("grants.application.submitted")
     def handle(self, event: dict) -> None:
         subject = event["subject"]
         attempts = self.store.db.attempts.find_one_and_update(

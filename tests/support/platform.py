@@ -129,7 +129,7 @@ def start_infrastructure(workdir: Path) -> Stack:
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PSEUDONYM_KEY": TEST_KEY,
            "NOTES_ENCRYPTION_KEY": NOTES_KEY, "LOG_LEVEL": "INFO", "HOME": str(Path.home())}
     infra = Stack(workdir, env)
-    infra.start_kafka(free_port())
+    infra.start_kafka(free_port(), workdir / "kafka")
     infra.start_mongo(free_port(), workdir / "mongo")
     infra.ensure_rabbitmq()
     return infra
