@@ -1,33 +1,22 @@
-"""Mapping between the domain's stored ad, score and queue item and MongoDB documents (and event data).
+"""Mapping between the domain's stored ad, score, queue item, cluster and quarantined record and MongoDB documents.
 
 Only the StoredAd shape is ever encoded: pseudonymous contacts and masked text. The raw Ad has no encoder here on
 purpose, so no code path can write a contact value by accident.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
+from kit.fieldcrypt import FieldCipher
+from kit.storage import utc
+from services.ad_triage.domain.arrivals import Rejection, hint
+from services.ad_triage.domain.clusters import ClusterSummary, LinkedAd
 from services.ad_triage.domain.contacts import PseudoContact
 from services.ad_triage.domain.places import canonical_city
 from services.ad_triage.domain.records import Price
 from services.ad_triage.domain.scoring import FeatureEvidence, Score
 from services.ad_triage.domain.stored import StoredAd
 from services.ad_triage.domain.triage import Move, QueueItem
-
-
-def utc(moment: datetime) -> datetime:
-    # the MongoDB-wire server may hand back naive datetimes; every stored time is UTC
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def key_string(key: tuple[str, str]) -> str:
-    """The ad key as one string (ids, event subjects): ingestion refuses platforms containing '/'."""
-    return f"{key[0]}/{key[1]}"
-
-
-def key_tuple(key: str) -> tuple[str, str]:
-    platform, _, ad_id = key.partition("/")
-    return platform, ad_id
 
 
 def contact_doc(c: PseudoContact) -> dict:
@@ -89,27 +78,43 @@ def queue_doc(item: QueueItem, version: int) -> dict:
                          "reason": m.reason} for m in item.history]}
 
 
-def observed_data(ad: StoredAd, observed_at: datetime, connector: str) -> dict:
-    """Event data of ad_triage.ad.observed: the stored shape, in the contract's camelCase."""
-    return {
-        "platform": ad.platform, "adId": ad.ad_id, "url": ad.url, "firstSeen": ad.first_seen.isoformat(),
-        "lastSeen": ad.last_seen.isoformat(), "title": ad.title, "text": ad.text, "language": ad.language,
-        "location": ad.location,
-        "contacts": [{"kind": c.kind, "pseudonym": c.pseudonym, "obfuscated": c.obfuscated, "valid": c.valid,
-                      "callingCode": c.calling_code, "region": c.region, "area": c.area} for c in ad.contacts],
-        "price": None if ad.price is None else {"amount": ad.price.amount, "currency": ad.price.currency},
-        "imageHashes": list(ad.image_hashes), "observedAt": observed_at.isoformat(), "connector": connector,
-    }
+def cluster_doc(summary: ClusterSummary) -> dict:
+    spread = [{"pseudonym": p, "cities": n} for p, n in summary.contact_spread]
+    return {"_id": summary.cluster_id, "ad_count": summary.ad_count, "cities": list(summary.cities),
+            "platforms": list(summary.platforms), "first_seen": summary.first_seen,
+            "last_seen": summary.last_seen, "contact_spread": spread,
+            "max_contact_spread": max((s["cities"] for s in spread), default=0)}
 
 
-def stored_from_observed(data: dict) -> StoredAd:
-    price = data.get("price")
-    return StoredAd(
-        platform=data["platform"], ad_id=data["adId"], url=data["url"],
-        first_seen=datetime.fromisoformat(data["firstSeen"]), last_seen=datetime.fromisoformat(data["lastSeen"]),
-        title=data["title"], text=data["text"], language=data["language"], location=data["location"],
-        contacts=tuple(PseudoContact(c["kind"], c["pseudonym"], c["obfuscated"], c["valid"], c["callingCode"],
-                                     c["region"], c["area"]) for c in data["contacts"]),
-        price=Price(price["amount"], price["currency"]) if price else None,
-        image_hashes=tuple(data["imageHashes"]),
-    )
+# whole sub-documents: the MongoDB-wire server used locally ignores dotted projections
+LINKING_FIELDS = {"platform": 1, "ad_id": 1, "location": 1, "first_seen": 1, "last_seen": 1, "contacts": 1,
+                  "text": 1, "link": 1}
+
+
+def linking_input(doc: dict) -> tuple[LinkedAd, list[str], str]:
+    """What the network needs of a stored ad (projected with LINKING_FIELDS): its facts, every contact pseudonym it
+    ever showed and the text of its first signature."""
+    link = doc.get("link") or {}
+    current = tuple(c["pseudonym"] for c in doc["contacts"])
+    linked = LinkedAd((doc["platform"], doc["ad_id"]), doc["location"], doc["platform"], utc(doc["first_seen"]),
+                      utc(doc["last_seen"]), current)
+    return linked, list(link.get("pseudonyms") or current), link.get("text") or doc["text"]
+
+
+def _raw_context(qid: str) -> str:
+    return f"ad_triage/quarantine/{qid}"  # binds the ciphertext to its row: it cannot be moved to another
+
+
+def encrypt_raw(raw: str, qid: str, cipher: FieldCipher) -> str:
+    return cipher.encrypt(raw, _raw_context(qid))
+
+
+def decrypt_raw(doc: dict, cipher: FieldCipher) -> str:
+    return cipher.decrypt(doc["raw"], _raw_context(doc["_id"]))
+
+
+def quarantine_doc(rejection: Rejection, qid: str, via: str, actor: str, cipher: FieldCipher,
+                   now: datetime) -> dict:
+    return {"_id": qid, "status": "open", "via": via, "line": rejection.line, "format": rejection.format,
+            "reasons": list(rejection.reasons), "raw": encrypt_raw(rejection.raw, qid, cipher),
+            "hint": hint(rejection.raw, rejection.format), "received_at": now, "actor": actor, "attempts": 1}

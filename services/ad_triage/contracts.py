@@ -1,5 +1,11 @@
-"""The ad triage service's contracts: events it publishes (see schemas/events/) and what it consumes."""
-PRODUCES = ("ad_triage.ad.flagged", "ad_triage.ad.priority_changed")
-CONSUMES = ("ad_triage.ad.observed",)
+"""The ad triage service's contracts, from the metadata in schemas/events/: the events it owns (flagged and
+priority_changed from the outbox; observed from crawlers' connectors) and those it consumes (observed)."""
+from kit.contracts import default_registry
+from services.ad_triage.domain.events import FLAGGED, OBSERVED
+
+SERVICE = "ad_triage"
+PRODUCES = default_registry().produced_by(SERVICE)
+CONSUMES = default_registry().consumed_by(SERVICE)
 CONSUMER_TOPICS = ("ad_triage.observations",)
-ADS_TOPIC = "ad_triage.ads"  # flagged and priority_changed, key = ad key, so one ad's events stay in order
+OBSERVATIONS_TOPIC = default_registry().contract(OBSERVED).topic  # where connectors publish observations
+ADS_TOPIC = default_registry().contract(FLAGGED).topic  # flagged and priority_changed, key = ad key: in order per ad

@@ -1,4 +1,5 @@
-"""Ad triage service (nameko): RPC and Kafka entrypoints only; the work is in doors, triage_commands and queries."""
+"""Ad triage service (nameko): RPC and Kafka entrypoints only, each with the keyword arguments its callers send; the
+work is in commands/ (sources, triage, rulesets) and queries.py."""
 from __future__ import annotations
 
 import logging
@@ -6,94 +7,91 @@ import logging
 from nameko.rpc import rpc
 
 from kit.consumer import kafka_consumer
-from kit.nameko_kit import Store, Tracing, command
-from services.ad_triage.contracts import CONSUMER_TOPICS, CONSUMES
-from services.ad_triage.doors import Doors
+from kit.nameko_kit import HealthCheck, Store, Tracing, command
+from kit.retention import RecordRetention
+from services.ad_triage.commands.rulesets import RuleSets
+from services.ad_triage.commands.sources import Sources
+from services.ad_triage.commands.triage import Triage
 from services.ad_triage.queries import TriageQueries
 from services.ad_triage.storage import AdTriageStore
-from services.ad_triage.triage_commands import TriageCommands
 
 log = logging.getLogger("actionplan.ad_triage")
 
 
 class AdTriageStoreReady(AdTriageStore):
     def setup(self) -> None:
-        super().setup()
-        # a crash between linking and writing leaves stored cluster ids behind the rebuilt state: repair them
-        clusters = self.network.all_clusters()
-        stale = sum(self.network.persisted_cluster.get(k) != cid for cid, ms in clusters.items() for k in ms)
-        if stale:
-            log.warning("%d ads had a stale cluster id after restart; rescoring", stale)
-            TriageCommands(self).rescore(actor="system")
-        log.info("linking state rebuilt: %d ads in %d clusters", len(self.network), len(clusters))
+        super().setup()  # rebuilds the linking network from the stored ads
+        RuleSets(self).repair_after_start()
 
 
-class AdTriageService:
+class AdTriageService(HealthCheck, RecordRetention):
     name = "ad_triage"
     store = Store(AdTriageStoreReady)
     tracing = Tracing()
 
     # -- ingestion -------------------------------------------------------------------------------------------------
     @command
-    def import_batch(self, **kwargs) -> dict:
-        report = Doors(self.store).import_batch(**kwargs)
+    def import_batch(self, *, lines, actor, format="jsonl", request_id=None, first_line=1, via="import") -> dict:
+        report = Sources(self.store).import_batch(lines, format, actor, request_id, first_line, via)
         log.info("import: %d accepted, %d updated, %d quarantined, %d flagged", report["accepted"],
                  report["updated"], report["quarantined"], report["flagged"])
         return report
 
     @command
-    def submit_ad(self, **kwargs) -> dict:
-        return Doors(self.store).submit_ad(**kwargs)
+    def submit_ad(self, *, record, actor, request_id=None) -> dict:
+        return Sources(self.store).submit_ad(record, actor, request_id)
 
     @command
-    def resubmit_quarantined(self, **kwargs) -> dict:
-        return Doors(self.store).resubmit(**kwargs)
+    def resubmit_quarantined(self, *, quarantine_id, actor, record=None, request_id=None) -> dict:
+        return Sources(self.store).resubmit(quarantine_id, record, actor, request_id)
 
-    @kafka_consumer(*CONSUMER_TOPICS)
+    @kafka_consumer("ad_triage.ad.observed")
     def on_observation(self, event: dict) -> None:
-        if event["type"] not in CONSUMES:
-            return
-        report = Doors(self.store).observed(event)
+        report = Sources(self.store).observed(event)
         log.info("observation %s: %d accepted, %d updated", event["id"], report["accepted"], report["updated"])
 
     # -- triage and rule sets --------------------------------------------------------------------------------------
     @command
-    def move_item(self, **kwargs) -> dict:
-        return TriageCommands(self.store).move_item(**kwargs)
+    def move_item(self, *, ad_key, to_state, reason, actor, assignee=None, request_id=None) -> dict:
+        return Triage(self.store).move_item(ad_key, to_state, reason, actor, assignee, request_id)
 
     @command
-    def publish_ruleset(self, **kwargs) -> dict:
-        return TriageCommands(self.store).publish_ruleset(**kwargs)
+    def publish_ruleset(self, *, version, actor, request_id=None) -> dict:
+        return RuleSets(self.store).publish(version, actor, request_id)
 
     @command
-    def rescore(self, **kwargs) -> dict:
-        return TriageCommands(self.store).rescore(**kwargs)
+    def rescore(self, *, actor, version=None, request_id=None) -> dict:
+        return RuleSets(self.store).rescore(version, actor, request_id)
 
     # -- queries ---------------------------------------------------------------------------------------------------
     @command
-    def queue(self, **kwargs) -> dict:
-        return TriageQueries(self.store).queue(**kwargs)
+    def queue(self, *, state=None, priority=None, limit=50, offset=0) -> dict:
+        return TriageQueries(self.store).queue(state, priority, limit, offset)
 
     @command
-    def ad(self, **kwargs) -> dict:
-        return TriageQueries(self.store).ad(**kwargs)
+    def ad(self, *, ad_key) -> dict:
+        return TriageQueries(self.store).ad(ad_key)
 
     @command
-    def cluster(self, **kwargs) -> dict:
-        return TriageQueries(self.store).cluster(**kwargs)
+    def cluster(self, *, cluster_id) -> dict:
+        return TriageQueries(self.store).cluster(cluster_id)
 
     @command
-    def quarantine(self, **kwargs) -> dict:
-        return TriageQueries(self.store).quarantine(**kwargs)
+    def quarantine(self, *, status="open", limit=50, offset=0) -> dict:
+        return TriageQueries(self.store).quarantine(status, limit, offset)
 
     @command
     def rulesets(self) -> dict:
         return TriageQueries(self.store).rulesets()
 
+    @command
+    def linking(self) -> dict:
+        """This instance's linking network, caught up with the database: version, ads, clusters and a digest."""
+        return TriageQueries(self.store).linking()
+
     @rpc
     def health(self) -> dict:
-        self.store.db.command("ping")
-        return {"service": self.name, "status": "ok", "ads_linked": len(self.store.network)}
+        return {**HealthCheck.health(self), "ads_linked": self.store.ads_linked()}
 
 
 SERVICE = AdTriageService

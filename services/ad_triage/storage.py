@@ -1,87 +1,218 @@
-"""The ad triage service's own MongoDB database: ads (with score, cluster and queue state), clusters, quarantine.
+"""The ad triage service's own MongoDB database: ads (with score, cluster and queue state), clusters, quarantine,
+the published rule set, and the linking version. The only module of the service that touches MongoDB.
 
 Writes are batched: one transaction per import chunk, one bulk write per collection, so throughput is bound by the
-domain's CPU work rather than by round trips. The in-memory linking state and the ingest lock live here, once per
-process, because every worker must see the same clusters.
+domain's CPU work rather than by round trips.
+
+Linking keeps a network in memory (per process: linking is incremental and far too slow to rebuild per request).
+It is a cache of the stored ads and never runs ahead of them:
+- a ``linking`` version document is read and advanced by every transaction that links or rescores, so such
+  transactions are serialised across all instances (two that overlap conflict, and the later one is retried);
+- every ad whose linking inputs a transaction changes is stored with that transaction's version, so at the start of
+  its next transaction a process catches up by re-adding the ads written since the version it holds;
+- a process marks its network dirty before it changes it inside a transaction and clean only once that transaction
+  is known to have committed; a dirty network (an abort, a commit of unknown outcome) is rebuilt from the stored ads
+  at the start of the next transaction. Start-up rebuilds once.
 """
 from __future__ import annotations
 
+import os
+import socket
 import threading
-from datetime import datetime, timezone
-from typing import Callable, TypeVar
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
-from pymongo import ASCENDING, DESCENDING, UpdateOne
+from pymongo import ASCENDING, DESCENDING, ReplaceOne, UpdateOne
 
 from kit.fieldcrypt import FieldCipher
-from kit.mongo import in_transaction
+from kit.inbox import handle_once
 from kit.pseudonym import Pseudonymiser
-from services.ad_triage import rulesets
-from services.ad_triage.network import REBUILD_FIELDS, Network
+from kit.storage import Conflict, MongoStore, now
+from services.ad_triage.codec import LINKING_FIELDS, linking_input
+from services.ad_triage.domain.network import Network
+from services.ad_triage.domain.ruleset import default_version
 
 T = TypeVar("T")
 PURPOSE = "ad-linkage"
+RULESET_SETTING = "AD_TRIAGE_RULESET_VERSION"
 ADS, CLUSTERS, QUARANTINE, CONFIG = "ads", "clusters", "quarantine", "config"
+LINKING = "linking"  # the config document holding the linking version
+INSTANCE = f"{socket.gethostname()}:{os.getpid()}"  # names this process in answers about its own memory
+CLAIM = "_linking_claim"  # carried in a linking transaction's result, so a replayed result is told from our commit
+# highest score, then most recently seen, then largest cluster (domain triage.queue_order_key); the key ends ties
+QUEUE_ORDER = [("score.value_milli", DESCENDING), ("last_seen", DESCENDING), ("cluster_size", DESCENDING),
+               ("_id", ASCENDING)]
+# whole sub-documents: the MongoDB-wire server used locally ignores dotted projections
+LIST_FIELDS = {"platform": 1, "title": 1, "city": 1, "score": 1, "last_seen": 1, "cluster_id": 1,
+               "cluster_size": 1, "queue": 1}
 
 
-class AdTriageStore:
-    def __init__(self, client, db, outbox, settings) -> None:
-        self.client, self.db, self.outbox, self.settings = client, db, outbox, settings
-        self.cipher = FieldCipher(settings.require("notes_key"))
-        self.pseudonymise = Pseudonymiser(settings.require("pseudonym_key")).for_purpose(PURPOSE)
+class LinkingReplica:
+    """This process's network and where it stands: the linking version it equals, unless ``dirty``."""
+
+    def __init__(self) -> None:
         self.network = Network()
-        # ingestion and rescoring change the shared linking state: one at a time per process (green lock)
+        self.version = -1
+        self.dirty = True  # nothing loaded yet
+        self.claim: tuple[str, int] | None = None  # (claim id, version) of the transaction in flight
+        self.rebuilds = self.catch_ups = 0  # how often storage was read back: whole, or the ads changed since
+        # linking and rescoring change the network: one transaction at a time per process (a green lock)
         self.lock = threading.RLock()
 
+
+class AdTriageStore(MongoStore):
+    def __init__(self, client, db, outbox, settings) -> None:
+        super().__init__(client, db, outbox, settings)
+        self.cipher = FieldCipher(settings.require("notes_key"))
+        self.pseudonymise = Pseudonymiser(settings.require("pseudonym_key")).for_purpose(PURPOSE)
+        self.default_ruleset = default_version(os.environ.get(RULESET_SETTING), RULESET_SETTING)
+        self.replica = LinkingReplica()
+
     def setup(self) -> None:
+        super().setup()
         self.db[ADS].create_index([("score.value_milli", DESCENDING), ("last_seen", DESCENDING)])
         self.db[ADS].create_index([("cluster_id", ASCENDING)])
         self.db[ADS].create_index([("queue.state", ASCENDING)])
+        self.db[ADS].create_index([("link_version", ASCENDING)])
         self.db[QUARANTINE].create_index([("status", ASCENDING), ("received_at", ASCENDING)])
-        self.network.rebuild(self.db[ADS].find({}, REBUILD_FIELDS))
+        self.db[CONFIG].update_one({"_id": LINKING}, {"$setOnInsert": {"version": 0}}, upsert=True)
+        with self.replica.lock:
+            self.transaction(self._catch_up)
 
-    # -- transactions and events -----------------------------------------------------------------------------------
-    def transaction(self, work: Callable[[object], T]) -> T:
-        return in_transaction(self.client, work)
+    # -- linking -----------------------------------------------------------------------------------------------------
+    def linking_transaction(self, work: Callable[[object, Network, int], dict],
+                            runner: Callable[[Callable[[object], dict]], dict] | None = None) -> dict:
+        """Run ``work(session, network, version)`` in one transaction with the network caught up to the database
+        and the linking version claimed; ads it writes carry ``version``.
 
-    def emit_many(self, session, events: list[tuple[str, str, dict]]) -> None:
-        """Stage many events with one insert inside the caller's transaction."""
-        self.outbox.add_many(session, events)
+        ``runner(attempt)`` runs the transaction (default: ``self.transaction``; also ``run_once`` or
+        ``handle_once``, which may answer from an earlier run without calling the attempt).
+        """
+        replica = self.replica
+
+        def attempt(session) -> dict:
+            current = self._catch_up(session)
+            claim = uuid.uuid4().hex
+            advanced = self.db[CONFIG].update_one({"_id": LINKING, "version": current},
+                                                  {"$set": {"version": current + 1, "claim": claim}},
+                                                  session=session)
+            if advanced.matched_count != 1:
+                raise Conflict("the linking version")
+            replica.dirty, replica.claim = True, (claim, current + 1)  # from here memory may run ahead of storage
+            return {**work(session, replica.network, current + 1), CLAIM: claim}
+
+        with replica.lock:
+            try:
+                result = (runner or self.transaction)(attempt)
+            finally:
+                claimed, replica.claim = replica.claim, None
+            if claimed is not None and result is not None and result.get(CLAIM) == claimed[0]:
+                replica.version, replica.dirty = claimed[1], False  # our attempt is the one that committed
+            return {k: v for k, v in (result or {}).items() if k != CLAIM}
+
+    def _catch_up(self, session) -> int:
+        """Bring the network to the database as this session sees it; returns that linking version."""
+        replica = self.replica
+        current = self.db[CONFIG].find_one({"_id": LINKING}, session=session)["version"]
+        if not replica.dirty and current == replica.version:
+            return current
+        if replica.dirty or current < replica.version:
+            replica.network, query = Network(), {}
+            replica.rebuilds += 1
+        else:
+            query = {"link_version": {"$gt": replica.version}}
+            replica.catch_ups += 1
+        for doc in self.db[ADS].find(query, LINKING_FIELDS, session=session):
+            replica.network.add(*linking_input(doc))
+        replica.version, replica.dirty = current, False
+        return current
+
+    def linking_state(self) -> dict:
+        """This process's network, caught up (read only): how many ads, clusters, a digest of them, and how often
+        this process read storage back (rebuilds after start-up or an abort, catch-ups after other instances)."""
+        replica = self.replica
+        with replica.lock:
+            version = self.transaction(self._catch_up)
+            network = replica.network
+            return {"instance": INSTANCE, "version": version, "ads_linked": len(network),
+                    "clusters": len(network.all_clusters()), "digest": network.digest(),
+                    "rebuilds": replica.rebuilds, "catch_ups": replica.catch_ups}
+
+    def ads_linked(self) -> int:
+        return len(self.replica.network)
+
+    def ads_with_stale_cluster(self) -> int:
+        """Stored ads whose cluster id is not the network's (data written before linking was serialised)."""
+        network = self.replica.network
+        return sum(network.cluster_of((d["platform"], d["ad_id"])) != d.get("cluster_id")
+                   for d in self.db[ADS].find({}, {"platform": 1, "ad_id": 1, "cluster_id": 1}))
+
+    def rebuilt_network(self) -> Network:
+        """A network built afresh from the stored ads (the reference the process's network must equal)."""
+        network = Network()
+        for doc in self.db[ADS].find({}, LINKING_FIELDS):
+            network.add(*linking_input(doc))
+        return network
+
+    # -- inbox -------------------------------------------------------------------------------------------------------
+    def handle_once(self, consumer: str, event: dict, work: Callable[[object], dict]) -> dict | None:
+        """Run ``work`` with the event recorded as handled by ``consumer``; None when it was handled before."""
+        outcome: dict = {}
+        handle_once(self.client, self.db, consumer, event, lambda session: outcome.update(work(session)))
+        return outcome or None
 
     # -- rule set ----------------------------------------------------------------------------------------------------
     def active_ruleset(self, session=None) -> str:
+        """The version published last, else the start-up default (AD_TRIAGE_RULESET_VERSION, else the newest)."""
         doc = self.db[CONFIG].find_one({"_id": "ruleset"}, session=session)
-        return doc["version"] if doc else rulesets.configured_default()
+        return doc["version"] if doc else self.default_ruleset
 
     def set_active_ruleset(self, session, version: str, actor: str) -> None:
         self.db[CONFIG].replace_one({"_id": "ruleset"}, {"_id": "ruleset", "version": version, "actor": actor,
-                                                          "at": datetime.now(timezone.utc)},
-                                    upsert=True, session=session)
+                                                          "at": now()}, upsert=True, session=session)
 
     # -- ads -------------------------------------------------------------------------------------------------------
-    def ads_by_id(self, ids, session=None, projection=None) -> dict[str, dict]:
+    def ads_by_id(self, ids, session=None, scoring_only: bool = False) -> dict[str, dict]:
+        """Stored ads by id; ``scoring_only`` leaves out what rescoring an ad never reads (history, queue)."""
         ids = list(ids)
         if not ids:
             return {}
+        projection = {"sightings": 0, "link": 0, "queue": 0} if scoring_only else None
         return {d["_id"]: d for d in self.db[ADS].find({"_id": {"$in": ids}}, projection, session=session)}
 
-    def all_ads(self, projection=None, session=None):
-        return self.db[ADS].find({}, projection, session=session)
+    def all_ads(self, session=None) -> list[dict]:
+        return list(self.db[ADS].find({}, {"sightings": 0, "link": 0, "queue": 0}, session=session))
 
-    def write_ads(self, session, updates: list) -> None:
+    def save_ads(self, session, whole: list[dict] = (), states: dict[str, dict] | None = None) -> None:
+        """Replace ``whole`` documents and set the scoring ``states`` (ad id -> fields) of others, in one write.
+
+        Whole documents because the local MongoDB-wire server turns a top-level datetime in $set into a string.
+        """
+        updates = [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in whole]
+        updates += [UpdateOne({"_id": ad_id}, {"$set": state}) for ad_id, state in (states or {}).items()]
         if updates:
             self.db[ADS].bulk_write(updates, ordered=True, session=session)
 
-    def ad(self, ad_id: str, projection=None, session=None) -> dict | None:
-        return self.db[ADS].find_one({"_id": ad_id}, projection, session=session)
+    def ad(self, ad_id: str, session=None, with_link: bool = True) -> dict | None:
+        return self.db[ADS].find_one({"_id": ad_id}, None if with_link else {"link": 0}, session=session)
+
+    def queue_of(self, ad_id: str, session=None) -> dict | None:
+        doc = self.db[ADS].find_one({"_id": ad_id}, {"queue": 1}, session=session)
+        return None if doc is None else doc["queue"]
 
     def set_queue(self, session, ad_id: str, expected_version: int, queue: dict) -> bool:
+        """Write the queue state if it is still at ``expected_version``; False when someone moved it first."""
         result = self.db[ADS].update_one({"_id": ad_id, "queue.version": expected_version},
                                          {"$set": {"queue": queue}}, session=session)
         return result.matched_count == 1
 
-    def find_ads(self, query: dict, sort, offset: int, limit: int, projection=None) -> tuple[int, list[dict]]:
+    def queue_page(self, priorities: list[str], state: str | None, offset: int, limit: int) -> tuple[int, list[dict]]:
+        query: dict = {"score.priority": {"$in": priorities}}
+        if state:
+            query["queue.state"] = state
         total = self.db[ADS].count_documents(query)
-        docs = list(self.db[ADS].find(query, projection).sort(sort).skip(offset).limit(limit))
+        docs = list(self.db[ADS].find(query, LIST_FIELDS).sort(QUEUE_ORDER).skip(offset).limit(limit))
         return total, docs
 
     # -- clusters --------------------------------------------------------------------------------------------------
@@ -95,8 +226,8 @@ class AdTriageStore:
     def cluster(self, cluster_id: str) -> dict | None:
         return self.db[CLUSTERS].find_one({"_id": cluster_id})
 
-    def cluster_members(self, cluster_id: str, projection=None) -> list[dict]:
-        return list(self.db[ADS].find({"cluster_id": cluster_id}, projection).sort("_id", ASCENDING))
+    def cluster_members(self, cluster_id: str) -> list[dict]:
+        return list(self.db[ADS].find({"cluster_id": cluster_id}, LIST_FIELDS).sort("_id", ASCENDING))
 
     # -- quarantine ------------------------------------------------------------------------------------------------
     def add_quarantined(self, session, docs: list[dict]) -> None:

@@ -5,7 +5,7 @@ because outreach staff need "an obscured phone number", not a linkable token.
 """
 from __future__ import annotations
 
-from services.ad_triage.codec import utc
+from kit.storage import utc
 
 
 def iso(moment) -> str | None:

@@ -37,7 +37,7 @@ def test_a_crawl_through_the_connector_becomes_a_queue_workers_act_on(triage_pla
     platform = triage_platform
     crawl = tmp_path / "crawl.jsonl"
     crawl.write_text("".join(line + "\n" for line in generated_lines(300, seed=41)))
-    done = subprocess.run([sys.executable, "-m", "services.ad_triage.connector", str(crawl), "--name", "crawler-e2e"],
+    done = subprocess.run([sys.executable, "-m", "services.ad_triage.tools.connector", str(crawl), "--name", "crawler-e2e"],
                           env=platform.env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "published 300 observation(s)" in done.stdout

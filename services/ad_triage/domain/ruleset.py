@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .errors import UnknownRuleSet
 from .features import FEATURES
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
@@ -151,3 +153,26 @@ def load_ruleset(path: Path | str) -> RuleSet:
 def ruleset_version(version: str = DEFAULT_VERSION) -> RuleSet:
     """Load a shipped rule set by version, e.g. "1.1.0"."""
     return load_ruleset(RULES_DIR / f"ruleset-{version}.json")
+
+
+# -- the shipped versions: rule sets are repository files, so a version is only ever loaded, never uploaded ------------
+def available() -> list[str]:
+    versions = [p.stem[len("ruleset-"):] for p in RULES_DIR.glob("ruleset-*.json")]
+    return sorted(versions, key=lambda v: tuple(int(part) for part in v.split(".")))
+
+
+@lru_cache(maxsize=None)
+def load(version: str) -> RuleSet:
+    """A shipped rule set by version; an unknown version is the caller's mistake, a broken file a deployment fault."""
+    if not isinstance(version, str) or version not in available():
+        raise UnknownRuleSet(version, available())
+    return ruleset_version(version)
+
+
+def default_version(chosen: str | None, setting: str) -> str:
+    """The start-up default: ``chosen`` (the value of ``setting``), else the newest file; a wrong value stops the
+    service with a message naming the setting."""
+    chosen = chosen or available()[-1]
+    if chosen not in available():
+        raise RuntimeError(f"{setting}={chosen!r} names no file in {RULES_DIR}; available: {', '.join(available())}")
+    return chosen

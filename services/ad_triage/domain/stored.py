@@ -47,3 +47,13 @@ def to_stored(ad: Ad, pseudonymise: Callable[[str], str]) -> StoredAd:
         language=ad.language, location=ad.location, contacts=pseudonymise_contacts(ad, pseudonymise),
         price=ad.price, image_hashes=ad.image_hashes,
     )
+
+
+def key_string(key: AdKey) -> str:
+    """The ad key as one string (ids, event subjects): arrivals refuse platforms containing '/'."""
+    return f"{key[0]}/{key[1]}"
+
+
+def key_tuple(key: str) -> AdKey:
+    platform, _, ad_id = key.partition("/")
+    return platform, ad_id

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from .errors import IllegalTransition
 from .records import AdKey
 from .ruleset import PRIORITIES, RuleSet
 from .scoring import Score
@@ -24,12 +25,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "contacted": frozenset({"closed"}),
     "closed": frozenset(),
 }
-
-
-class IllegalTransition(ValueError):
-    def __init__(self, from_state: str, to_state: str, reason: str = "not an allowed transition"):
-        super().__init__(f"cannot move queue item from {from_state!r} to {to_state!r}: {reason}")
-        self.from_state, self.to_state = from_state, to_state
 
 
 @dataclass(frozen=True)

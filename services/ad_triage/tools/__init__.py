@@ -1,1 +1,2 @@
-"""Developer tools for the ad-triage service (synthetic data only)."""
+"""Command-line tools of the ad-triage service: synthetic data (generate_ads), the bulk import over RPC
+(bulk_import) and the crawler connector that publishes observations to Kafka (connector)."""

@@ -4,12 +4,12 @@ from __future__ import annotations
 import io
 import json
 
-from services.ad_triage.cli import run_import
+from services.ad_triage.contracts import ADS_TOPIC
+from services.ad_triage.tools.bulk_import import run_import
 from services.ad_triage.tools.generate_ads import generate, write_csv, write_jsonl
 from tests.support.waiting import eventually
 
 WORKER = {"X-Actor": "worker-7"}
-ADS_TOPIC = "ad_triage.ads"
 
 
 def generated_lines(count: int, seed: int, fmt: str = "jsonl", malformed: int = 0, id_prefix: str = "") -> list[str]:
@@ -52,7 +52,7 @@ def raw_ad(ad_id: str = "9001", **overrides) -> dict:
 
 def observe(platform, db, record: dict, timeout: float = 60) -> dict:
     """Send one ad through the Kafka door (the connector library) and wait until the service stored it."""
-    from services.ad_triage.connector import Connector
+    from services.ad_triage.tools.connector import Connector
     connector = Connector(platform.settings("ad_triage"), "crawler-1")
     try:
         assert connector.publish([json.dumps(record)])[0] == 1

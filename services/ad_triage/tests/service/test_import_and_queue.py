@@ -6,7 +6,7 @@ import pytest
 from services.ad_triage.domain.record_lines import parse_csv, parse_jsonl
 from services.ad_triage.domain.records import Ad
 from services.ad_triage.tests.service.helpers import WORKER, generated_lines, import_lines, observe, published, raw_ad
-from tests.support.graphql import error_code, ok
+from tests.support.graphql import error_code, ok, request_id
 
 pytestmark = pytest.mark.stack
 
@@ -89,17 +89,19 @@ def test_flagged_events_carry_only_what_outreach_needs_once_per_ad(platform, db,
 
 def test_queue_moves_record_who_and_why_and_refuse_illegal_moves(platform, imported):
     key = ok(platform.graphql(QUEUE, {"first": 1, "state": "NEW"}, headers=WORKER), "triageQueue")["items"][0]["adKey"]
-    assigned = ok(platform.graphql('mutation($k: ID!) { assignTriageItem(adKey: $k, reason: "mine") '
-                                   '{ state assignee } }', {"k": key}, headers=WORKER), "assignTriageItem")
+    assigned = ok(platform.graphql('mutation($k: ID!, $rid: String!) { assignTriageItem(adKey: $k, reason: "mine", '
+                                   'requestId: $rid) { state assignee } }', {"k": key, "rid": request_id()},
+                                   headers=WORKER), "assignTriageItem")
     assert assigned == {"state": "assigned", "assignee": "worker-7"}
-    illegal = platform.graphql('mutation($k: ID!) { moveTriageItem(adKey: $k, to: NEW, reason: "undo") { state } }',
-                               {"k": key}, headers=WORKER)
+    illegal = platform.graphql('mutation($k: ID!, $rid: String!) { moveTriageItem(adKey: $k, to: NEW, reason: "undo", '
+                               'requestId: $rid) { state } }', {"k": key, "rid": request_id()}, headers=WORKER)
     assert error_code(illegal) == "illegal_transition"
-    ok(platform.graphql('mutation($k: ID!) { moveTriageItem(adKey: $k, to: UNREACHABLE, reason: "no answer") '
-                        '{ state } }', {"k": key}, headers=WORKER), "moveTriageItem")
-    closed = ok(platform.graphql('mutation($k: ID!) { closeTriageItem(adKey: $k, reason: "ad removed") '
-                                 '{ state history { fromState toState actor reason } } }', {"k": key},
-                                 headers={"X-Actor": "lead-2"}), "closeTriageItem")
+    ok(platform.graphql('mutation($k: ID!, $rid: String!) { moveTriageItem(adKey: $k, to: UNREACHABLE, '
+                        'reason: "no answer", requestId: $rid) { state } }', {"k": key, "rid": request_id()},
+                        headers=WORKER), "moveTriageItem")
+    closed = ok(platform.graphql('mutation($k: ID!, $rid: String!) { closeTriageItem(adKey: $k, reason: "ad removed", '
+                                 'requestId: $rid) { state history { fromState toState actor reason } } }',
+                                 {"k": key, "rid": request_id()}, headers={"X-Actor": "lead-2"}), "closeTriageItem")
     assert closed["state"] == "closed"
     assert [(m["fromState"], m["toState"], m["actor"], m["reason"]) for m in closed["history"]] == [
         ("new", "assigned", "worker-7", "mine"), ("assigned", "unreachable", "worker-7", "no answer"),

@@ -10,7 +10,7 @@ from kafka import KafkaConsumer
 from pymongo import MongoClient
 
 from services.ad_triage.tests.service.helpers import WORKER, raw_ad
-from tests.support.graphql import ok
+from tests.support.graphql import ok, request_id
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.stack
@@ -55,12 +55,13 @@ def test_no_raw_contact_anywhere(platform, db, otlp, tmp_path):
     cli_file = tmp_path / "cli.jsonl"
     cli_file.write_text(json.dumps(planted("cli", "c-1")) + "\n" + json.dumps(
         planted("quarantine", "c-2", language="dansk")) + "\n")
-    cli_out = run(platform, "services.ad_triage.cli", "import", str(cli_file), "--actor", "importer-1")
+    cli_out = run(platform, "services.ad_triage.tools.bulk_import", str(cli_file), "--actor", "importer-1")
     connector_file = tmp_path / "crawl.jsonl"
     connector_file.write_text(json.dumps(planted("connector", "c-3")) + "\n")
-    connector_out = run(platform, "services.ad_triage.connector", str(connector_file), "--name", "crawler-1")
-    submitted = ok(platform.graphql("mutation($ad: AdInput!) { submitAd(ad: $ad) { status adKey } }",
-                                    {"ad": planted("gateway", "c-4")}, headers=WORKER), "submitAd")
+    connector_out = run(platform, "services.ad_triage.tools.connector", str(connector_file), "--name", "crawler-1")
+    submitted = ok(platform.graphql("mutation($ad: AdInput!, $rid: String!) { submitAd(ad: $ad, requestId: $rid) "
+                                    "{ status adKey } }", {"ad": planted("gateway", "c-4"), "rid": request_id()},
+                                    headers=WORKER), "submitAd")
     assert submitted["status"] == "accepted"
     eventually(lambda: db.ads.find_one({"_id": "dkescort.example/c-3"}), 60, 0.3, "the connector's ad stored")
     assert db.ads.count_documents({}) == 3 and db.quarantine.count_documents({}) == 1

@@ -6,13 +6,14 @@ from nameko.exceptions import RemoteError
 
 from kit import kafka_io
 from services.ad_triage.tests.service.helpers import WORKER, observe, raw_ad
-from tests.support.graphql import error_code, ok
+from tests.support.graphql import error_code, ok, request_id
 
 pytestmark = pytest.mark.stack
 
-SUBMIT = """mutation($ad: AdInput!) { submitAd(ad: $ad) { status adKey quarantineId reasons } }"""
-RESUBMIT = """mutation($id: ID!, $record: String) { resubmitQuarantinedAd(quarantineId: $id, record: $record) {
-  status adKey reasons } }"""
+SUBMIT = """mutation($ad: AdInput!, $rid: String!) { submitAd(ad: $ad, requestId: $rid) {
+  status adKey quarantineId reasons } }"""
+RESUBMIT = """mutation($id: ID!, $record: String, $rid: String!) { resubmitQuarantinedAd(quarantineId: $id,
+  record: $record, requestId: $rid) { status adKey reasons } }"""
 QUARANTINE = """query($status: QuarantineStatus) { adQuarantine(status: $status) {
   totalCount items { quarantineId status via reasons platform adId adKey attempts } } }"""
 
@@ -24,7 +25,7 @@ def snapshot(db) -> dict:
 
 def test_a_rejected_ad_is_quarantined_encrypted_and_accepted_after_correction(platform, db):
     record = raw_ad("8001", language="dansk", contacts=[{"kind": "phone", "value": "+45 29 99 51 73"}])
-    rejected = ok(platform.graphql(SUBMIT, {"ad": record}, headers=WORKER), "submitAd")
+    rejected = ok(platform.graphql(SUBMIT, {"ad": record, "rid": request_id()}, headers=WORKER), "submitAd")
     assert rejected["status"] == "quarantined" and rejected["adKey"] is None
     assert rejected["reasons"] == ["language: must be a two-letter lowercase ISO 639-1 code such as da or en"]
     stored = db.quarantine.find_one({"_id": rejected["quarantineId"]})
@@ -35,18 +36,19 @@ def test_a_rejected_ad_is_quarantined_encrypted_and_accepted_after_correction(pl
     assert [(q["quarantineId"], q["platform"], q["adId"], q["via"]) for q in listed] == [
         (rejected["quarantineId"], "dkescort.example", "8001", "gateway")]
 
-    still_bad = ok(platform.graphql(RESUBMIT, {"id": rejected["quarantineId"]}, headers=WORKER),
+    still_bad = ok(platform.graphql(RESUBMIT, {"id": rejected["quarantineId"], "rid": request_id()}, headers=WORKER),
                    "resubmitQuarantinedAd")
     assert still_bad["status"] == "quarantined" and still_bad["reasons"] == rejected["reasons"]
     fixed = json.dumps({**record, "language": "da"})
-    accepted = ok(platform.graphql(RESUBMIT, {"id": rejected["quarantineId"], "record": fixed}, headers=WORKER),
-                  "resubmitQuarantinedAd")
+    accepted = ok(platform.graphql(RESUBMIT, {"id": rejected["quarantineId"], "record": fixed, "rid": request_id()},
+                                   headers=WORKER), "resubmitQuarantinedAd")
     assert accepted == {"status": "accepted", "adKey": "dkescort.example/8001", "reasons": []}
     assert db.ads.find_one({"_id": "dkescort.example/8001"})["language"] == "da"
     assert ok(platform.graphql(QUARANTINE, {"status": "OPEN"}, headers=WORKER), "adQuarantine")["totalCount"] == 0
     done = ok(platform.graphql(QUARANTINE, {"status": "RESUBMITTED"}, headers=WORKER), "adQuarantine")["items"]
     assert [(q["adKey"], q["attempts"]) for q in done] == [("dkescort.example/8001", 3)]
-    again = platform.graphql(RESUBMIT, {"id": rejected["quarantineId"], "record": fixed}, headers=WORKER)
+    again = platform.graphql(RESUBMIT, {"id": rejected["quarantineId"], "record": fixed, "rid": request_id()},
+                             headers=WORKER)
     assert error_code(again) == "already_resubmitted"
 
 
@@ -79,14 +81,17 @@ def test_rpc_refuses_bad_input_with_a_specific_code_and_writes_nothing(platform,
 
 
 @pytest.mark.parametrize("name, query, variables, code", [
-    ("format outside the enum", 'mutation { importAds(lines: ["{}"], format: XML) { accepted } }', {},
+    ("format outside the enum", 'mutation { importAds(lines: ["{}"], format: XML, requestId: "bad-format-1") '
+                                '{ accepted } }', {},
      "GRAPHQL_VALIDATION_FAILED"),
-    ("empty import", "mutation { importAds(lines: []) { accepted } }", {}, "empty_batch"),
-    ("missing required ad field", SUBMIT, {"ad": {"platform": "p.example"}}, None),
+    ("empty import", 'mutation { importAds(lines: [], requestId: "empty-import-1") { accepted } }', {},
+     "empty_batch"),
+    ("missing required ad field", SUBMIT, {"ad": {"platform": "p.example"}, "rid": "missing-field-1"}, None),
     ("bad paging cursor", "{ triageQueue(first: 5, after: \"nope\") { totalCount } }", {}, "invalid_input"),
     ("both paging styles", "{ triageQueue(first: 5, offset: 3) { totalCount } }", {}, "invalid_input"),
     ("page too large", "{ triageQueue(limit: 100000) { totalCount } }", {}, "invalid_input"),
-    ("unknown ad", 'mutation { closeTriageItem(adKey: "x.example/1", reason: "r") { state } }', {}, "unknown_ad"),
+    ("unknown ad", 'mutation { closeTriageItem(adKey: "x.example/1", reason: "r", requestId: "unknown-ad-1") '
+                   '{ state } }', {}, "unknown_ad"),
 ])
 def test_graphql_refuses_bad_input_with_a_specific_error_and_writes_nothing(platform, db, name, query, variables,
                                                                             code):

@@ -4,7 +4,7 @@ Contacts must not travel on Kafka, so the connector does at the edge what ingest
 pseudonymise (PSEUDONYM_KEY, purpose ad-linkage) and mask the text. Rejected records never reach Kafka; with
 ``--quarantine`` they go to the service's quarantine over RPC (where they are stored encrypted).
 
-    python -m services.ad_triage.connector FILE [--format jsonl|csv] [--name crawler-1] [--quarantine]
+    python -m services.ad_triage.tools.connector FILE [--format jsonl|csv] [--name crawler-1] [--quarantine]
 """
 from __future__ import annotations
 
@@ -16,19 +16,19 @@ from kit import kafka_io
 from kit.envelope import encode, new_event
 from kit.pseudonym import Pseudonymiser
 from kit.settings import Settings, SettingsError, load
-from services.ad_triage.codec import key_string, observed_data
-from services.ad_triage.contracts import CONSUMER_TOPICS
-from services.ad_triage.intake import Rejection, split_lines
+from services.ad_triage.contracts import OBSERVATIONS_TOPIC
+from services.ad_triage.domain.arrivals import Rejection, split_lines
+from services.ad_triage.domain.events import OBSERVED, observed_data
+from services.ad_triage.domain.stored import key_string
 from services.ad_triage.storage import PURPOSE
 
-EVENT = "ad_triage.ad.observed"
 SOURCE = "ad_triage_connector"
 
 
 class Connector:
     def __init__(self, settings: Settings, name: str = "connector", producer=None) -> None:
         self.pseudonymise = Pseudonymiser(settings.require("pseudonym_key")).for_purpose(PURPOSE)
-        self.topic = settings.topic(CONSUMER_TOPICS[0])
+        self.topic = settings.topic(OBSERVATIONS_TOPIC)
         self.name = name
         self.producer = producer or kafka_io.producer(settings)
 
@@ -38,7 +38,7 @@ class Connector:
         now = datetime.now(timezone.utc)
         for arrival in arrivals:
             subject = key_string(arrival.ad.key)
-            envelope = new_event(EVENT, SOURCE, subject, observed_data(arrival.ad, now, self.name))
+            envelope = new_event(OBSERVED, SOURCE, subject, observed_data(arrival.ad, now, self.name))
             self.producer.send(self.topic, key=subject.encode("utf-8"), value=encode(envelope))
         self.producer.flush()
         return len(arrivals), rejections

@@ -1,8 +1,9 @@
-"""The first step of every door: raw records become stored-shape ads (pseudonymised, masked) or quarantine rows.
+"""Arrivals: records on their way in, whichever source they came from (a bulk import, one ad from the gateway, a
+crawler's observation event, a resubmission from the quarantine).
 
-Raw contact values exist only inside this module's functions. A rejected record is kept whole so it can be fixed
-and re-submitted, but only encrypted (FieldCipher, bound to its quarantine id); the reasons beside it never quote a
-contact value (the domain validator guarantees that).
+A raw record becomes either an ``Arrival`` (the stored-shape ad: contacts pseudonymised, text masked, plus the
+reference that names this sighting) or a ``Rejection`` (the reasons and the raw record, which the service stores only
+encrypted, in the quarantine). Raw contact values exist only inside these functions; reasons never quote one.
 """
 from __future__ import annotations
 
@@ -10,14 +11,12 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
-from kit.fieldcrypt import FieldCipher
-from services.ad_triage.codec import key_string
-from services.ad_triage.domain.record_lines import parse_csv, parse_jsonl
-from services.ad_triage.domain.records import Ad, RecordRejected
-from services.ad_triage.domain.stored import StoredAd, to_stored
+from .record_lines import parse_csv, parse_jsonl
+from .records import Ad, RecordRejected
+from .stored import StoredAd, key_string, to_stored
 
 FORMATS = ("jsonl", "csv")
 MAX_KEY = 200  # an event subject holds at most 200 characters
@@ -39,7 +38,7 @@ class Rejection:
     format: str
 
 
-def service_checks(ad: Ad) -> list[str]:
+def service_checks(ad: Ad | StoredAd) -> list[str]:
     """Rules of this service beyond the record validator: the ad key must be usable as an id and subject."""
     reasons = []
     if "/" in ad.platform:
@@ -64,7 +63,7 @@ def _csv_rows(lines: list[str]) -> tuple[str, dict[int, str]]:
     return header, rows
 
 
-def split_lines(lines: list[str], fmt: str, pseudonymise, ref_prefix: str, via: str):
+def split_lines(lines: list[str], fmt: str, pseudonymise: Callable[[str], str], ref_prefix: str, via: str):
     """Parse a batch; returns (arrivals, rejections), each in line order."""
     arrivals: list[Arrival] = []
     rejections: list[Rejection] = []
@@ -87,6 +86,7 @@ def split_lines(lines: list[str], fmt: str, pseudonymise, ref_prefix: str, via: 
 
 
 def quarantine_id(ref_prefix: str, line: int | None) -> str:
+    """Derived from the request and line, so a redelivered request overwrites rather than duplicates."""
     return "q-" + hashlib.sha256(f"{ref_prefix}\x1f{line}".encode()).hexdigest()[:24]
 
 
@@ -105,15 +105,3 @@ def hint(raw: str, fmt: str) -> dict:
             if isinstance(record.get(source), str):
                 found[target] = record[source][:200]
     return found
-
-
-def quarantine_doc(rejection: Rejection, qid: str, via: str, actor: str, cipher: FieldCipher,
-                   now: datetime) -> dict:
-    return {"_id": qid, "status": "open", "via": via, "line": rejection.line, "format": rejection.format,
-            "reasons": list(rejection.reasons), "raw": cipher.encrypt(rejection.raw, f"ad_triage/quarantine/{qid}"),
-            "hint": hint(rejection.raw, rejection.format), "received_at": now, "actor": actor, "attempts": 1}
-
-
-def decrypt_raw(doc: dict, cipher: FieldCipher) -> str:
-    return cipher.decrypt(doc["raw"], f"ad_triage/quarantine/{doc['_id']}")
-

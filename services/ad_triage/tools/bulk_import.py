@@ -1,6 +1,6 @@
 """Bulk import from the command line: sends a JSON Lines or CSV file in chunks over RPC, prints each record's fate.
 
-    python -m services.ad_triage.cli import FILE [--format jsonl|csv] [--chunk 500] [--actor ID] [--quiet]
+    python -m services.ad_triage.tools.bulk_import FILE [--format jsonl|csv] [--chunk 500] [--actor ID] [--quiet]
 
 Each chunk carries its own request id, reused on a retry after a timeout, so a retried chunk adds no second
 sighting. CSV chunks repeat the header and are cut only between rows (a quoted cell may span lines).
@@ -66,14 +66,13 @@ def run_import(rpc, lines: list[str], fmt: str, size: int, actor: str, out=sys.s
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.ad_triage.cli")
-    sub = parser.add_subparsers(dest="command", required=True)
-    imp = sub.add_parser("import", help="import a JSON Lines or CSV file of ads")
-    imp.add_argument("file")
-    imp.add_argument("--format", choices=("jsonl", "csv"), default=None, help="default: from the file name")
-    imp.add_argument("--chunk", type=int, default=500, help="records per RPC call")
-    imp.add_argument("--actor", default="cli", help="pseudonymous id of who imports")
-    imp.add_argument("--quiet", action="store_true", help="print only the totals")
+    parser = argparse.ArgumentParser(prog="python -m services.ad_triage.tools.bulk_import",
+                                     description="import a JSON Lines or CSV file of ads")
+    parser.add_argument("file")
+    parser.add_argument("--format", choices=("jsonl", "csv"), default=None, help="default: from the file name")
+    parser.add_argument("--chunk", type=int, default=500, help="records per RPC call")
+    parser.add_argument("--actor", default="cli", help="pseudonymous id of who imports")
+    parser.add_argument("--quiet", action="store_true", help="print only the totals")
     args = parser.parse_args(argv)
     if args.chunk < 1:
         parser.error("--chunk must be at least 1")

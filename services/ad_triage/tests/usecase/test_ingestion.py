@@ -1,0 +1,78 @@
+"""Ingestion use cases: counts and events of an import, sightings, and linking state that never runs ahead of
+storage (an aborted ingest, a second instance)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from services.ad_triage.commands.rulesets import RuleSets
+from services.ad_triage.commands.sources import Sources
+from services.ad_triage.domain.arrivals import split_lines
+from services.ad_triage.domain.events import FLAGGED, observed_data
+
+from .conftest import another_instance, assert_linking_equals_storage, import_lines, lines
+
+
+def test_an_import_reports_accepted_and_quarantined_records_and_stages_flagged_events(store):
+    batch = lines(120, seed=5, malformed=6)
+    report = import_lines(store, batch)
+    stored = store.db.ads.count_documents({})
+    assert report["accepted"] == stored > 0 and report["quarantined"] == store.db.quarantine.count_documents({}) > 0
+    assert report["accepted"] + report["quarantined"] == len([line for line in batch if line.strip()])
+    flagged = list(store.db.outbox.find({"type": FLAGGED}))
+    assert report["flagged"] == len(flagged) > 0
+    assert {row["key"] for row in flagged} <= {d["_id"] for d in store.db.ads.find({}, {"_id": 1})}
+    assert all(q["raw"].startswith("enc1:") for q in store.db.quarantine.find())
+
+
+def test_the_same_ad_seen_twice_adds_a_sighting_not_a_duplicate(store):
+    record = json.loads(lines(1, seed=9)[0])
+    import_lines(store, [json.dumps(record)], request_id="first-import")
+    later = {**record, "lastSeen": "2030-01-01T00:00:00+00:00", "text": record["text"] + " New photos."}
+    again = import_lines(store, [json.dumps(later)], request_id="second-import")
+    replayed = import_lines(store, [json.dumps(later)], request_id="second-import")
+    assert (again["updated"], replayed["unchanged"]) == (1, 1)
+    docs = list(store.db.ads.find())
+    assert len(docs) == 1 and len(docs[0]["sightings"]) == 2 and docs[0]["text"].endswith("New photos.")
+
+
+def test_an_aborted_ingest_leaves_linking_state_equal_to_a_rebuild_from_storage(store, monkeypatch):
+    import_lines(store, lines(60, seed=1))
+    before = store.db.ads.count_documents({})
+
+    def fail(*_args):
+        raise RuntimeError("injected: the transaction aborts after linking in memory")
+    monkeypatch.setattr(store, "emit_many", fail)
+    with pytest.raises(RuntimeError):
+        import_lines(store, lines(30, seed=2, id_prefix="x"))
+    monkeypatch.undo()
+    assert store.db.ads.count_documents({}) == before
+    assert_linking_equals_storage(store)
+    # and the service goes on: a later ingest and a rescore work on the state storage holds
+    assert import_lines(store, lines(30, seed=2, id_prefix="x"))["accepted"] == 30
+    assert RuleSets(store).rescore(None, "lead-1", None)["rescored"] == before + 30
+    assert_linking_equals_storage(store)
+
+
+def test_two_instances_ingesting_into_one_database_link_alike(store):
+    other = another_instance(store)
+    batch = lines(200, seed=3)
+    import_lines(store, batch[:100])
+    import_lines(other, batch[100:])
+    import_lines(store, lines(20, seed=4, id_prefix="y"))
+    for instance in (store, other):
+        assert_linking_equals_storage(instance)
+    assert store.replica.network.digest() == other.replica.network.digest()
+    stored = {d["_id"]: d["cluster_id"] for d in store.db.ads.find({}, {"cluster_id": 1})}
+    network = store.rebuilt_network()
+    assert stored == {f"{k[0]}/{k[1]}": network.cluster_of(k) for k in network.linked}
+
+
+def test_an_observation_event_is_ingested_once(store):
+    arrivals, _ = split_lines(lines(1, seed=11), "jsonl", store.pseudonymise, "connector", "kafka")
+    event = {"id": "ev-1", "type": "ad_triage.ad.observed", "subject": "s",
+             "data": observed_data(arrivals[0].ad, arrivals[0].ad.last_seen, "crawler-1")}
+    assert Sources(store).observed(event)["accepted"] == 1
+    assert Sources(store).observed(event)["unchanged"] == 1
+    assert [s["via"] for s in store.db.ads.find_one()["sightings"]] == ["kafka"]
