@@ -119,6 +119,10 @@ SPECS: dict[str, Spec] = {
     "request_retention_days": Spec("REQUEST_RETENTION_DAYS", _positive(float), "30"),
     "gateway_host": Spec("GATEWAY_HOST", str, "127.0.0.1"),
     "gateway_port": Spec("GATEWAY_PORT", _positive(int), "8000"),
+    # -- identity settings (OIDC, principal) --
+    # -- GraphQL edge settings --
+    # -- access log settings --
+    # -- keys and ingestion settings --
     "gateway_services": Spec("GATEWAY_SERVICES", lambda raw: tuple(_name(s.strip()) for s in raw.split(",")),
                              "grants,evaluation,ad_triage"),
 }
@@ -155,6 +159,10 @@ class Settings:
     gateway_host: str
     gateway_port: int
     gateway_services: tuple[str, ...]
+    # -- identity fields --
+    # -- GraphQL edge fields --
+    # -- access log fields --
+    # -- keys and ingestion fields --
 
     @property
     def database(self) -> str:
