@@ -5,7 +5,7 @@ MONGO_VENV := .venv-mongo
 PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup run test test-unit lint contracts bench clean
+.PHONY: setup browser run token test test-unit lint contracts bench clean
 
 $(VENV)/.installed: requirements/app.txt requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +19,25 @@ $(MONGO_VENV)/.installed: requirements/mongo-local.txt
 	$(MONGO_VENV)/bin/python -m pip install --quiet -r requirements/mongo-local.txt
 	touch $@
 
-setup: $(VENV)/.installed $(MONGO_VENV)/.installed
+# GraphiQL's browser files, served by the gateway itself (versions in gateway/static/package-lock.json)
+GRAPHIQL_ASSETS := gateway/static/node_modules/.installed
+$(GRAPHIQL_ASSETS): gateway/static/package.json gateway/static/package-lock.json
+	npm ci --prefix gateway/static --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed $(MONGO_VENV)/.installed $(GRAPHIQL_ASSETS)
+
+# the browser test opens GraphiQL in Debian's headless Chromium; installed here when missing (needs root and apt)
+browser:
+	@command -v chromium >/dev/null || { echo "installing chromium"; apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 run: setup
 	$(PY) -m deploy.local.run
+
+# a bearer token the running `make run` stack accepts: make token ROLE=grant_officer ORG=ministry [REGION=sjaelland]
+token: setup
+	@$(PY) -m deploy.local.issuer token --role "$(ROLE)" --org "$(ORG)" --region "$(REGION)"
 
 lint: setup
 	$(VENV)/bin/lint-imports
@@ -30,7 +45,7 @@ lint: setup
 contracts: setup
 	$(PY) -m tools.contracts check
 
-test: setup lint
+test: setup browser lint
 	$(PY) -m pytest
 
 test-unit: setup

@@ -43,3 +43,14 @@ def make_platform(infra, otlp, request):
     yield make
     for platform in made:
         platform.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_eventlet_in_the_test_process():
+    """Services run on eventlet in their own processes; a test that imports kit.runner monkey-patches the test
+    process itself, and later stack tests then hang on green sockets. Fail the test that did it."""
+    yield
+    import sys
+    patcher = sys.modules.get("eventlet.patcher")
+    if patcher is not None and patcher.is_monkey_patched("socket"):
+        pytest.fail("this test monkey-patched the test process for eventlet (it imported kit.runner?)")

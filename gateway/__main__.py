@@ -11,7 +11,7 @@ from kit.settings import SettingsError, load
 
 def main() -> int:
     try:
-        settings = load("gateway")
+        settings = load("gateway", keys=("principal_key",))  # the gateway holds no data keys
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 78

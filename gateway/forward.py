@@ -1,9 +1,9 @@
 """Resolvers that forward GraphQL arguments to a service's RPC method.
 
 Arguments arrive snake_cased by graphene; enums, dates and lists of them become plain JSON values. The caller's
-pseudonymous id is added from the request, never taken from arguments. A command's ``requestId`` is the client's:
-the gateway forwards it as ``request_id`` and never makes one up (a key made per call would let a client's retry
-after a timeout run the command a second time).
+pseudonymous id (the authenticated principal's subject) is added from the request, never taken from arguments. A
+command's ``requestId`` is the client's: the gateway forwards it as ``request_id`` and never makes one up (a key made
+per call would let a client's retry after a timeout run the command a second time).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from enum import Enum
 import graphene
 from graphql import GraphQLError
 
-from gateway.errors import call
+from gateway.errors import call, principal_of
 
 REQUEST_ID_DESCRIPTION = (
     "Idempotency key of this command, chosen by the client (8 to 100 letters, digits, . _ : or -): one new key per "
@@ -44,7 +44,7 @@ def forward(service: str, method: str, *, actor: bool = False, command: bool = F
     async def resolve(_root, info, **args):
         kwargs = {(rename or {}).get(k, k): plain(v) for k, v in {**fixed, **args}.items()}
         if actor:
-            kwargs["actor"] = info.context["actor"]
+            kwargs["actor"] = principal_of(info).subject
         if command and kwargs.get("request_id") is None:  # the schema requires it; never invent one
             raise missing_request_id()
         result = await call(info, service, method, command=command, **kwargs)

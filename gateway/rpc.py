@@ -1,9 +1,11 @@
 """Nameko RPC from the gateway's event loop: a pool of standalone cluster proxies used from worker threads.
 
 A standalone proxy is not thread-safe, so each call checks one out; a proxy that timed out or lost its broker
-connection is discarded because its reply queue may still receive the late answer. The caller's trace context and
-its deadline ride in nameko's context data, which nameko sends as AMQP headers; the request message also expires in
-the broker when the deadline passes (kit.nameko_kit explains the deadline and its clock tolerance).
+connection is discarded because its reply queue may still receive the late answer. The caller's trace context, its
+deadline and its principal ride in nameko's context data, which nameko sends as AMQP headers; the request message
+also expires in the broker when the deadline passes (kit.nameko_kit explains the deadline and its clock tolerance).
+The principal is sealed with PRINCIPAL_KEY (kit.principal) and expires with the deadline, so a service can check who
+asked and a process that reaches RabbitMQ without the key cannot claim anyone.
 
 Failures are told apart by what the caller can know afterwards:
 
@@ -28,6 +30,8 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from kit import tracing
 from kit.errors import CommandRejected
 from kit.nameko_kit import DEADLINE_KEY
+from kit.principal import HEADER as PRINCIPAL_HEADER
+from kit.principal import Principal, seal
 from kit.settings import Settings
 
 log = logging.getLogger("actionplan.gateway.rpc")
@@ -56,6 +60,9 @@ class RpcPool:
     def __init__(self, settings: Settings) -> None:
         self._config = {"AMQP_URI": settings.amqp_uri, "serializer": "json"}
         self._timeout = settings.rpc_timeout_s
+        # required: every service refuses a request without a principal sealed with this key
+        self._key = settings.require("principal_key") if isinstance(settings, Settings) else \
+            getattr(settings, "principal_key", None)
         self._idle: queue.LifoQueue = queue.LifoQueue()
         self._limiter = anyio.CapacityLimiter(settings.rpc_pool_size)
 
@@ -67,7 +74,10 @@ class RpcPool:
             proxy.start()
             return proxy
 
-    def call_sync(self, service: str, method: str, kwargs: dict, carrier: dict) -> object:
+    def call_sync(self, service: str, method: str, kwargs: dict, carrier: dict,
+                  principal: Principal | None = None) -> object:
+        if principal is not None and self._key is None:
+            raise RuntimeError("PRINCIPAL_KEY is not configured: the gateway cannot send its callers' principals")
         try:
             proxy = self._checkout()
         except BROKER_ERRORS as exc:  # nothing was sent
@@ -77,9 +87,13 @@ class RpcPool:
             data = proxy._worker_ctx.data  # nameko 2.14 keeps per-proxy context data here; it is sent as headers
             data.pop("traceparent", None)
             data.pop("tracestate", None)
+            data.pop(PRINCIPAL_HEADER, None)  # a pooled proxy must never carry the previous caller's principal
             data.update(carrier)
             # the deadline is wall-clock time for the service's check; the message TTL is the broker's own count
-            data[DEADLINE_KEY] = time.time() + self._timeout
+            deadline = time.time() + self._timeout
+            data[DEADLINE_KEY] = deadline
+            if principal is not None:
+                data[PRINCIPAL_HEADER] = seal(principal, self._key, deadline)
             target = MethodProxy(proxy._worker_ctx, service, method, proxy._reply_listener, expiration=self._timeout)
             reply = target.call_async(**kwargs)
             sent = True
@@ -110,9 +124,12 @@ class RpcPool:
             else:
                 _stop_quietly(proxy)
 
-    async def call(self, service: str, method: str, **kwargs) -> object:
+    async def call(self, service: str, method: str, *, principal: Principal, **kwargs) -> object:
+        """Call ``service.method(**kwargs)`` on behalf of ``principal`` (sealed into the request's headers)."""
+        if not isinstance(principal, Principal):
+            raise TypeError("RpcPool.call needs the caller's Principal (principal=...)")
         carrier = tracing.current_traceparent()
-        return await anyio.to_thread.run_sync(self.call_sync, service, method, kwargs, carrier,
+        return await anyio.to_thread.run_sync(self.call_sync, service, method, kwargs, carrier, principal,
                                               limiter=self._limiter)
 
     def close(self) -> None:

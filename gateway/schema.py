@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import graphene
 
+from gateway.access_log import AccessLogQuery
 from gateway.errors import call
 from gateway.grants import GrantsMutation, GrantsQuery
 from gateway.triage import TriageMutation, TriageQuery
@@ -91,7 +92,7 @@ class Evaluation(graphene.ObjectType):
         return [{"metric": metric, "counts": per} for metric, per in sorted(counts.items())]
 
 
-class Query(TriageQuery, GrantsQuery, graphene.ObjectType):
+class Query(AccessLogQuery, TriageQuery, GrantsQuery, graphene.ObjectType):
     action_plan = graphene.Field(ActionPlan, required=True, description="The amendment and its four initiatives.")
     evaluation = graphene.Field(Evaluation, required=True)
 

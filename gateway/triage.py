@@ -1,17 +1,28 @@
 """GraphQL for the ad triage service (initiative 1): composed into the gateway's Query and Mutation.
 
 Outreach staff see masked text, contact facts (kind, obscured or not, country) and pseudonymous cluster ids; no
-field can return a contact value. Mutations take the caller's id from the request, never from arguments.
+field can return a contact value, and no field returns a contact's pseudonym (a cluster's contact spread is counts).
+Mutations take the caller's id from the request, never from arguments.
+
+Submitting ads is not an oracle: ``submitAd`` and ``importAds`` answer with the submitted ads' own keys, statuses
+and reasons only (no cluster, cluster size, score, flag or other ad), and each principal's submissions are
+rate-limited (a token bucket per principal, AD_SUBMIT_BURST ads refilled at AD_SUBMIT_PER_SECOND; error code
+``rate_limited``), so nobody can probe "is this number known?" by submitting.
 """
 from __future__ import annotations
 
 import base64
+import os
+import threading
+import time
+from collections import OrderedDict
 
 import graphene
 from graphql import GraphQLError
 
 from gateway.errors import call
 from gateway.forward import forward, plain, request_id_argument
+from kit.settings import SPECS
 
 
 class TriageState(graphene.Enum):
@@ -106,11 +117,6 @@ class TriageItem(graphene.ObjectType):
     assignee = graphene.String()
 
 
-class ContactSpread(graphene.ObjectType):
-    contact = graphene.String(required=True, description="pseudonym of the contact (keyed HMAC, ad-linkage)")
-    cities = graphene.Int(required=True)
-
-
 class AdCluster(graphene.ObjectType):
     cluster_id = graphene.ID(required=True)
     ad_count = graphene.Int(required=True)
@@ -118,8 +124,8 @@ class AdCluster(graphene.ObjectType):
     platforms = graphene.List(graphene.NonNull(graphene.String), required=True)
     first_seen = graphene.String(required=True)
     last_seen = graphene.String(required=True)
-    contact_spread = graphene.List(graphene.NonNull(ContactSpread), required=True)
-    max_contact_spread = graphene.Int(required=True)
+    contact_count = graphene.Int(required=True, description="how many distinct contacts the cluster's ads show")
+    max_contact_spread = graphene.Int(required=True, description="the most cities any one contact appears in")
     ads = graphene.List(graphene.NonNull(TriageItem), required=True)
 
 
@@ -190,15 +196,14 @@ class AdRecordResult(graphene.ObjectType):
     ad_key = graphene.String()
     quarantine_id = graphene.String()
     reasons = graphene.List(graphene.NonNull(graphene.String))
-    flagged = graphene.Int()
 
 
 class AdImportReport(graphene.ObjectType):
+    """What happened to the submitted lines; nothing about the clusters they joined or the ads they met."""
     accepted = graphene.Int(required=True)
     updated = graphene.Int(required=True)
     unchanged = graphene.Int(required=True)
     quarantined = graphene.Int(required=True)
-    flagged = graphene.Int(required=True)
     results = graphene.List(graphene.NonNull(AdRecordResult), required=True)
 
 
@@ -288,14 +293,78 @@ def _rpc(method: str, *, command: bool = False, rename=None, **fixed):
     return forward("ad_triage", method, actor=command, command=command, rename=rename, shape=_with_total, **fixed)
 
 
+def _setting(name: str):
+    spec = SPECS[name]
+    return spec.parse(os.environ.get(spec.env) or spec.default)
+
+
+class SubmissionLimiter:
+    """A token bucket per principal: ``burst`` ads at once, refilled at ``per_s`` ads a second. The table of
+    buckets is bounded (the least recently used principal's bucket is dropped first: a full one, by then)."""
+
+    MAX_PRINCIPALS = 10_000
+
+    def __init__(self, burst: int, per_s: float, clock=time.monotonic) -> None:
+        self.burst, self.per_s, self.clock = burst, per_s, clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, principal: str, cost: int = 1) -> float:
+        """Take ``cost`` tokens; returns 0 when allowed, else the seconds until they would be there."""
+        with self._lock:
+            now = self.clock()
+            tokens, at = self._buckets.pop(principal, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - at) * self.per_s)
+            wait = 0.0 if tokens >= cost else (min(cost, self.burst) - tokens) / self.per_s
+            if wait == 0.0:
+                tokens -= cost
+            self._buckets[principal] = (tokens, now)
+            while len(self._buckets) > self.MAX_PRINCIPALS:
+                self._buckets.popitem(last=False)
+            return wait
+
+
+_limiter: SubmissionLimiter | None = None
+
+
+def limiter() -> SubmissionLimiter:
+    global _limiter
+    if _limiter is None:
+        _limiter = SubmissionLimiter(_setting("ad_submit_burst"), _setting("ad_submit_per_s"))
+    return _limiter
+
+
+def _principal_id(info) -> str:
+    principal = info.context.get("principal")
+    subject = getattr(principal, "subject", None)
+    return subject or info.context.get("actor") or "anonymous"
+
+
+def rate_limit(info, cost: int) -> None:
+    wait = limiter().take(_principal_id(info), cost)
+    if wait:
+        raise GraphQLError(f"too many ads submitted; try again in {wait:.0f} s",
+                           extensions={"code": "rate_limited", "retryAfter": max(1, round(wait))})
+
+
 async def resolve_submit(_root, info, ad, request_id):
-    return await call(info, "ad_triage", "submit_ad", command=True, record=_record(ad), actor=info.context["actor"],
-                      request_id=request_id)
+    rate_limit(info, 1)
+    result = await call(info, "ad_triage", "submit_ad", command=True, record=_record(ad),
+                        actor=info.context["actor"], request_id=request_id)
+    return _own(result)
+
+
+def _own(result: dict) -> dict:
+    """Only what concerns the submitted ad itself, whatever the service adds to its answer."""
+    return {k: result.get(k) for k in ("line", "status", "ad_key", "quarantine_id", "reasons")}
 
 
 async def resolve_import(_root, info, lines, request_id, format=AdFileFormat.JSONL.value):
-    return await call(info, "ad_triage", "import_batch", command=True, lines=lines, format=plain(format),
-                      actor=info.context["actor"], request_id=request_id)
+    rate_limit(info, max(1, len(lines)))
+    report = await call(info, "ad_triage", "import_batch", command=True, lines=lines, format=plain(format),
+                        actor=info.context["actor"], request_id=request_id)
+    return {**{k: report[k] for k in ("accepted", "updated", "unchanged", "quarantined")},
+            "results": [_own(r) for r in report["results"]]}
 
 
 class TriageQuery(graphene.ObjectType):

@@ -46,10 +46,13 @@ class EventContract:
 
 
 def _check(validator: Draft202012Validator, instance, what: str) -> None:
+    # the path and the rule that failed, never jsonschema's message: it quotes the offending value, and these
+    # problems travel into dead-letter headers and logs, where a value may be a name or a number
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
     if errors:
         raise ContractError(f"{what} does not match its schema",
-                            [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in errors[:10]])
+                            [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: fails {e.validator!r}"
+                             for e in errors[:10]])
 
 
 class Registry:

@@ -1,5 +1,5 @@
-"""Nameko glue shared by every service: settings, Mongo storage, tracing, commands (the Kafka consumer entrypoint
-is in kit.consumer).
+"""Nameko glue shared by every service: settings, Mongo storage, tracing, commands and who called them (the Kafka
+consumer entrypoint is in kit.consumer).
 
 Kept at the edge so domain code never sees nameko.
 """
@@ -9,6 +9,7 @@ import logging
 import math
 import sys
 import time
+from dataclasses import dataclass
 
 from amqp.exceptions import AMQPError
 from kombu.exceptions import KombuError
@@ -22,6 +23,10 @@ from kit import tracing
 from kit.errors import CommandRejected, translate_errors
 from kit.mongo import connect
 from kit.outbox import Outbox, ensure_indexes
+from kit.policy import Decision, Policy
+from kit.policy import policy as access_policy
+from kit.principal import HEADER as PRINCIPAL_HEADER
+from kit.principal import Principal, PrincipalRejected, seal, unseal
 from kit.settings import Settings
 
 log = logging.getLogger("actionplan.service")
@@ -69,21 +74,114 @@ def expired(deadline: object, now: float | None = None) -> bool:
     return (time.time() if now is None else now) > at + DEADLINE_TOLERANCE_S
 
 
+# -- who is calling -------------------------------------------------------------------------------------------------
+# Every RPC request carries its caller's principal, sealed with PRINCIPAL_KEY (kit.principal), in nameko's context
+# data under PRINCIPAL_HEADER (the AMQP header "nameko.principal"); the gateway seals its callers', the command-line
+# tools seal their service account's. Before a worker runs, the Command entrypoint unseals it (missing, forged,
+# edited or expired: refused with code ``unauthenticated``) and asks the policy file whether this principal may call
+# "<service>.<method>" (refused: ``forbidden``, or ``unauthenticated`` for the anonymous principal). So a process that
+# reaches RabbitMQ directly, without the key, cannot call anything. The method then sees its caller and the scope it
+# must apply as ``self.caller`` (the ``Caller`` dependency).
+CALLER_KEY = "caller"  # context-data key of the checked CallerInfo (always overwritten: a header cannot set it)
+
+
+@dataclass(frozen=True)
+class CallerInfo:
+    """Who called this RPC method and what the policy lets them reach."""
+    principal: Principal
+    decision: Decision
+    operation: str
+
+    @property
+    def organisation_scope(self) -> str | None:
+        """The only organisation whose records the caller may reach (None: not limited to one organisation)."""
+        return self.decision.organisation if self.decision.scope == "own_organisation" else None
+
+    @property
+    def region_scope(self) -> str | None:
+        """The only region whose records the caller may reach (None: not limited to a region)."""
+        return self.decision.region if self.decision.scope == "own_region" else None
+
+    @property
+    def subject(self) -> str:
+        return self.principal.subject
+
+
 class Command(Rpc):
-    """nameko's RPC entrypoint that refuses a request past its caller's deadline before a worker is spawned."""
+    """nameko's RPC entrypoint that, before a worker is spawned, refuses a request past its caller's deadline
+    (``request_expired``), without a valid sealed principal (``unauthenticated``) or whose principal the policy does
+    not allow to call this method (``forbidden``)."""
+
+    principal_key: bytes | None = None
+    policy: Policy | None = None
+
+    def setup(self) -> None:
+        super().setup()
+        settings = settings_of(self.container)
+        self.configure(settings.require("principal_key"), access_policy())
+        methods = {e.method_name for e in self.container.entrypoints if isinstance(e, Command)}
+        self.policy.check_service(self.container.service_name, methods)  # unknown or missing entries: no start
+
+    def configure(self, principal_key: bytes, policy: Policy) -> None:
+        self.principal_key, self.policy = principal_key, policy
+
+    @property
+    def operation(self) -> str:
+        return f"{self.container.service_name}.{self.method_name}"
 
     def handle_message(self, body, message):
-        deadline = (message.headers or {}).get(f"{self.header_prefix}.{DEADLINE_KEY}")
+        headers = message.headers or {}
+        deadline = headers.get(f"{self.header_prefix}.{DEADLINE_KEY}")
         if expired(deadline):
             log.warning("refused %s.%s: its caller's deadline passed %.1fs ago", self.container.service_name,
                         self.method_name, time.time() - float(deadline))
-            try:
-                raise CommandRejected("request_expired", "the request arrived after its caller stopped waiting for "
-                                      "an answer, so it was not run; retry with the same request id")
-            except CommandRejected:
-                self.handle_result(message, None, None, sys.exc_info())  # answers the caller and acks the message
-            return
-        super().handle_message(body, message)
+            return self._refuse(message, "request_expired", "the request arrived after its caller stopped waiting "
+                                "for an answer, so it was not run; retry with the same request id")
+        caller = self.check_caller(headers.get(f"{self.header_prefix}.{PRINCIPAL_HEADER}"))
+        if isinstance(caller, CommandRejected):
+            return self._refuse(message, caller.code, caller.message)
+        self._checked[id(message)] = caller
+        try:
+            super().handle_message(body, message)  # unpack_message_headers hands the caller to the worker
+        finally:
+            self._checked.pop(id(message), None)
+
+    def check_caller(self, sealed) -> CallerInfo | CommandRejected:
+        if self.principal_key is None or self.policy is None:
+            return CommandRejected("unauthenticated", "this service cannot check principals (no PRINCIPAL_KEY)")
+        try:
+            principal = unseal(sealed, self.principal_key)
+        except PrincipalRejected as exc:
+            log.warning("refused %s: %s", self.operation, exc.message)
+            return CommandRejected("unauthenticated", exc.message)
+        decision = self.policy.decide(principal, self.operation)
+        if not decision.allowed:
+            log.warning("refused %s for role %s: %s", self.operation, principal.role, decision.reason)
+            if principal.anonymous:
+                return CommandRejected("unauthenticated", "this method needs an authenticated caller")
+            return CommandRejected("forbidden", "the caller's role may not use this method")
+        return CallerInfo(principal, decision, self.operation)
+
+    @property
+    def _checked(self) -> dict:
+        checked = self.__dict__.get("_checked_callers")
+        if checked is None:
+            checked = self.__dict__["_checked_callers"] = {}
+        return checked
+
+    def unpack_message_headers(self, message):
+        data = super().unpack_message_headers(message)
+        data.pop(CALLER_KEY, None)  # never taken from a header
+        caller = self._checked.get(id(message))
+        if caller is not None:
+            data[CALLER_KEY] = caller
+        return data
+
+    def _refuse(self, message, code: str, text: str) -> None:
+        try:
+            raise CommandRejected(code, text)
+        except CommandRejected:
+            self.handle_result(message, None, None, sys.exc_info())  # answers the caller and acks the message
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         """Answer the caller; when the broker connection is gone (a broker restart), log instead of dying.
@@ -102,8 +200,8 @@ class Command(Rpc):
 
 def command(method):
     """An RPC entrypoint whose domain errors reach the caller as CommandRejected (expected, so not logged as
-    failures of the service); a request past its caller's deadline is refused with code ``request_expired``
-    without running the method."""
+    failures of the service); a request past its caller's deadline is refused with code ``request_expired``, one
+    without an allowed principal with ``unauthenticated`` or ``forbidden``, without running the method."""
     return Command.decorator(expected_exceptions=CommandRejected)(translate_errors(method))
 
 
@@ -115,6 +213,15 @@ class HealthCheck:
     def health(self) -> dict:
         self.store.ping()
         return {"service": self.name, "status": "ok"}
+
+
+class Caller(DependencyProvider):
+    """``self.caller``: the checked CallerInfo of the RPC request this worker serves (principal, the policy's
+    decision and scope); None in workers that no RPC request started (Kafka consumers, timers)."""
+
+    def get_dependency(self, worker_ctx):
+        found = worker_ctx.data.get(CALLER_KEY)
+        return found if isinstance(found, CallerInfo) else None
 
 
 class Store(DependencyProvider):
@@ -169,3 +276,12 @@ class Tracing(DependencyProvider):
             span.end()
             otel_context.detach(span_token)
             otel_context.detach(token)
+
+
+def service_account(settings: Settings, role: str, subject: str, lifetime_s: float = 3600.0,
+                    organisation: str | None = None) -> dict:
+    """Context data for a standalone ``ClusterRpcProxy(config, context_data=...)`` of an operators' tool: the tool's
+    service-account principal sealed with PRINCIPAL_KEY from its environment, valid for ``lifetime_s``. Only a host
+    that holds PRINCIPAL_KEY can act so; the policy file decides what the role may call."""
+    key = settings.require("principal_key")
+    return {PRINCIPAL_HEADER: seal(Principal(subject, role, organisation), key, time.time() + lifetime_s)}

@@ -21,7 +21,7 @@ from nameko.runners import ServiceRunner  # noqa: E402
 from kit import tracing  # noqa: E402
 from kit.logs import configure as configure_logs  # noqa: E402
 from kit.nameko_kit import SETTINGS_KEY  # noqa: E402
-from kit.settings import SettingsError, load  # noqa: E402
+from kit.settings import SettingsError, forget_keys, keys_of, load  # noqa: E402
 
 log = logging.getLogger("actionplan.runner")
 
@@ -33,10 +33,12 @@ def main(argv: list[str]) -> int:
     module = importlib.import_module(argv[0])
     service_cls = module.SERVICE
     try:
-        settings = load(service_cls.name, required=getattr(module, "REQUIRED_SETTINGS", ()))
+        required = tuple(getattr(module, "REQUIRED_SETTINGS", ()))
+        settings = load(service_cls.name, required=required, keys=keys_of(module))
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 78  # EX_CONFIG
+    forget_keys()
     configure_logs(service_cls.name)
     tracing.setup(service_cls.name, settings.trace_exporter)
     config = {"AMQP_URI": settings.amqp_uri, SETTINGS_KEY: settings, "serializer": "json", "max_workers": 20}

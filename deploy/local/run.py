@@ -15,11 +15,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+from deploy.local.issuer import LocalIssuer
 from deploy.local.stack import ROOT, Stack, StackError
 from kit.settings import LOCAL_KAFKA_PORT, LOCAL_MONGO_PORT
 
 WORKDIR = Path(os.environ.get("ACTIONPLAN_LOCAL_DIR", ROOT / ".local"))
-SECRETS = ("PSEUDONYM_KEY", "NOTES_ENCRYPTION_KEY")
+SECRETS = ("PSEUDONYM_KEY", "NOTES_ENCRYPTION_KEY", "PRINCIPAL_KEY", "CONNECTOR_SIGNING_KEY")
+LOCAL_PRODUCERS = ("crawler-1", "crawler-2")
 
 
 def services() -> list[str]:
@@ -43,6 +45,24 @@ def local_secrets(env: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{k}={v}\n" for k, v in stored.items()))
     path.chmod(0o600)
+
+
+def local_producers(env: dict[str, str]) -> None:
+    """The crawler connector signs its observations with CONNECTOR_SIGNING_KEY (in .local/secrets.env); ad triage
+    accepts them from the producer names registered here (`--name crawler-1`, as the README shows)."""
+    if env.get("AD_TRIAGE_PRODUCERS"):
+        return
+    from kit.signing import public_key_of
+    public = public_key_of(base64.b64decode(env["CONNECTOR_SIGNING_KEY"]))
+    env["AD_TRIAGE_PRODUCERS"] = ",".join(f"{name}:{public}" for name in LOCAL_PRODUCERS)
+
+
+def local_issuer(env: dict[str, str]) -> None:
+    """Unless OIDC_ISSUER points at a real provider, the gateway trusts the embedded issuer in .local/issuer/ (its
+    key is generated on first use; `make token ROLE=… ORG=…` signs with it)."""
+    if env.get("OIDC_ISSUER"):
+        return
+    env.update(LocalIssuer(WORKDIR / "issuer").env())
 
 
 def wait_ready(url: str, stack: Stack, timeout: float = 180) -> None:
@@ -79,6 +99,8 @@ def main() -> int:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT)
     local_secrets(env)
+    local_producers(env)
+    local_issuer(env)
     stack = Stack(WORKDIR, env)
     stopping = {"now": False}
 
@@ -106,6 +128,9 @@ def main() -> int:
                           "logs": str(WORKDIR / "logs")}), flush=True)
         print(f"\nactionplan is ready. GraphiQL: http://127.0.0.1:{port}/graphql  (Ctrl-C stops everything)\n",
               flush=True)
+        if env.get("OIDC_ISSUER", "").startswith("urn:actionplan:local"):
+            print("a bearer token for it: make token ROLE=grant_officer ORG=ministry   (header Authorization: Bearer "
+                  "<token>)\n", flush=True)
         while not stopping["now"]:
             for proc in stack.procs:
                 if not proc.alive():

@@ -14,6 +14,8 @@ from gateway.rpc import NoAnswer, RpcPool, ServiceUnavailable
 from kit import nameko_kit
 from kit.errors import CommandRejected
 from kit.nameko_kit import DEADLINE_KEY, DEADLINE_TOLERANCE_S, Command, expired
+from kit.policy import policy
+from kit.principal import Principal, seal
 
 
 class FakeProxy:
@@ -125,12 +127,17 @@ def test_only_a_deadline_past_the_tolerance_expires(deadline, refused):
     assert expired(deadline.value() if isinstance(deadline, In) else deadline) is refused
 
 
+KEY = b"p" * 32
+OFFICER = {"nameko.principal": seal(Principal("officer", "grant_officer", "ministry"), KEY, time.time() + 600)}
+
+
 @pytest.fixture
 def entrypoint(monkeypatch):
     spawned, answered = [], []
     entry = Command(expected_exceptions=CommandRejected)
     entry.method_name = "disburse"
     entry.container = SimpleNamespace(service_name="grants")
+    entry.configure(KEY, policy())
     monkeypatch.setattr(Rpc, "handle_message", lambda self, body, message: spawned.append(body))
     monkeypatch.setattr(entry, "handle_result",
                         lambda message, worker_ctx, result, exc_info: answered.append(exc_info[1]))
@@ -139,17 +146,18 @@ def entrypoint(monkeypatch):
 
 def test_the_service_refuses_an_expired_request_without_running_it(entrypoint):
     entry, spawned, answered = entrypoint
-    message = SimpleNamespace(headers={f"nameko.{DEADLINE_KEY}": time.time() - 10})
+    message = SimpleNamespace(headers={f"nameko.{DEADLINE_KEY}": time.time() - 10, **OFFICER})
     entry.handle_message({"args": [], "kwargs": {}}, message)
     assert spawned == []
     assert isinstance(answered[0], CommandRejected) and answered[0].code == "request_expired"
 
 
-@pytest.mark.parametrize("headers", [{}, "in time", None])
+@pytest.mark.parametrize("headers", [{}, "in time"])
 def test_a_request_in_time_or_without_deadline_runs(entrypoint, headers):
     entry, spawned, answered = entrypoint
     if headers == "in time":
         headers = {f"nameko.{DEADLINE_KEY}": time.time() + 10}
+    headers = {**headers, **OFFICER}
     entry.handle_message({"args": [], "kwargs": {}}, SimpleNamespace(headers=headers))
     assert len(spawned) == 1 and answered == []
 

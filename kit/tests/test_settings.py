@@ -4,7 +4,7 @@ import pytest
 
 from kit.settings import SettingsError, load
 
-KEY = base64.b64encode(b"x" * 32).decode()
+KEY = "1R4mQb9aT0m+8r6x0cK3sV2yP7wLzE5hJ1nG4uD8fAo="  # a fixed random key: low-entropy ones are refused
 
 
 def test_local_defaults_work_without_any_environment():
@@ -50,4 +50,4 @@ def test_require_names_the_variable_when_a_setting_is_needed_later():
     settings = load("grants", env={})
     with pytest.raises(SettingsError, match="NOTES_ENCRYPTION_KEY is required by grants"):
         settings.require("notes_key")
-    assert load("grants", env={"NOTES_ENCRYPTION_KEY": KEY}).require("notes_key") == b"x" * 32
+    assert load("grants", env={"NOTES_ENCRYPTION_KEY": KEY}).require("notes_key") == base64.b64decode(KEY)

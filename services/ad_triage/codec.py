@@ -12,7 +12,7 @@ from kit.storage import utc
 from services.ad_triage.domain.arrivals import Rejection, hint
 from services.ad_triage.domain.clusters import ClusterSummary, LinkedAd
 from services.ad_triage.domain.contacts import PseudoContact
-from services.ad_triage.domain.places import canonical_city
+from services.ad_triage.domain.places import known_city
 from services.ad_triage.domain.records import Price
 from services.ad_triage.domain.scoring import FeatureEvidence, Score
 from services.ad_triage.domain.stored import StoredAd
@@ -29,7 +29,7 @@ def ad_fields(ad: StoredAd) -> dict:
     return {
         "platform": ad.platform, "ad_id": ad.ad_id, "url": ad.url, "first_seen": ad.first_seen,
         "last_seen": ad.last_seen, "title": ad.title, "text": ad.text, "language": ad.language,
-        "location": ad.location, "city": canonical_city(ad.location),
+        "location": ad.location, "city": known_city(ad.location),
         "contacts": [contact_doc(c) for c in ad.contacts],
         "price": None if ad.price is None else {"amount": ad.price.amount, "currency": ad.price.currency},
         "image_hashes": list(ad.image_hashes),
@@ -101,16 +101,19 @@ def linking_input(doc: dict) -> tuple[LinkedAd, list[str], str]:
     return linked, list(link.get("pseudonyms") or current), link.get("text") or doc["text"]
 
 
+RAW_FIELD = "raw"  # bound in the ciphertext's associated data with the row (kit.fieldcrypt)
+
+
 def _raw_context(qid: str) -> str:
     return f"ad_triage/quarantine/{qid}"  # binds the ciphertext to its row: it cannot be moved to another
 
 
 def encrypt_raw(raw: str, qid: str, cipher: FieldCipher) -> str:
-    return cipher.encrypt(raw, _raw_context(qid))
+    return cipher.encrypt(raw, _raw_context(qid), RAW_FIELD)
 
 
 def decrypt_raw(doc: dict, cipher: FieldCipher) -> str:
-    return cipher.decrypt(doc["raw"], _raw_context(doc["_id"]))
+    return cipher.decrypt(doc["raw"], _raw_context(doc["_id"]), RAW_FIELD)
 
 
 def quarantine_doc(rejection: Rejection, qid: str, via: str, actor: str, cipher: FieldCipher,

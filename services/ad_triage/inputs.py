@@ -32,7 +32,7 @@ def lines(value: object) -> list[str]:
 
 def file_format(value: object) -> str:
     if value not in FORMATS:
-        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, got {value!r}"[:200], "format",
+        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}", "format",
                            "unknown_format")
     return value  # type: ignore[return-value]
 

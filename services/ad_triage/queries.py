@@ -26,14 +26,14 @@ class TriageQueries:
         ad_id = inputs.ad_key(ad_key)
         doc = self.store.ad(ad_id, with_link=False)
         if doc is None:
-            raise UnknownAd(f"no ad {ad_id!r}")
+            raise UnknownAd("no ad with this key")  # never echo what the caller sent
         return ad_view(doc)
 
     def cluster(self, cluster_id) -> dict:
         cid = inputs.text(cluster_id, "cluster_id", limit=40)
         doc = self.store.cluster(cid)
         if doc is None:
-            raise UnknownCluster(f"no cluster {cid!r}")
+            raise UnknownCluster("no cluster with this id")
         return cluster_view(doc, self.store.cluster_members(cid))
 
     def quarantine(self, status, limit, offset) -> dict:

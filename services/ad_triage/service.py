@@ -1,17 +1,22 @@
 """Ad triage service (nameko): RPC and Kafka entrypoints only, each with the keyword arguments its callers send; the
-work is in commands/ (sources, triage, rulesets) and queries.py."""
+work is in commands/ (sources, triage, rulesets) and queries.py.
+
+Every RPC request is checked against the access policy before it runs (kit.nameko_kit). A caller held to its region
+(an outreach worker of Pro Vest: Region Zealand) reaches no triage item yet: stored ads carry no region, so the
+queue is empty for it and every ad and cluster answers as unknown, until the ads' places map to regions."""
 from __future__ import annotations
 
 import logging
 
-from nameko.rpc import rpc
-
 from kit.consumer import kafka_consumer
-from kit.nameko_kit import HealthCheck, Store, Tracing, command
+from kit.errors import CommandRejected
+from kit.nameko_kit import Caller, HealthCheck, Store, Tracing, command
 from kit.retention import RecordRetention
+from services.ad_triage import inputs
 from services.ad_triage.commands.rulesets import RuleSets
 from services.ad_triage.commands.sources import Sources
 from services.ad_triage.commands.triage import Triage
+from services.ad_triage.domain.errors import UnknownAd, UnknownCluster
 from services.ad_triage.queries import TriageQueries
 from services.ad_triage.storage import AdTriageStore
 
@@ -28,6 +33,14 @@ class AdTriageService(HealthCheck, RecordRetention):
     name = "ad_triage"
     store = Store(AdTriageStoreReady)
     tracing = Tracing()
+    caller = Caller()
+
+    @property
+    def _regional(self) -> bool:
+        """The caller may reach only its region's items (ads carry no region yet, so: none)."""
+        if self.caller is None:  # every RPC request has a checked caller; anything else is refused
+            raise CommandRejected("unauthenticated", "no checked caller")
+        return self.caller.region_scope is not None
 
     # -- ingestion -------------------------------------------------------------------------------------------------
     @command
@@ -53,6 +66,8 @@ class AdTriageService(HealthCheck, RecordRetention):
     # -- triage and rule sets --------------------------------------------------------------------------------------
     @command
     def move_item(self, *, ad_key, to_state, reason, actor, assignee=None, request_id=None) -> dict:
+        if self._regional:
+            raise UnknownAd(f"no ad {inputs.ad_key(ad_key)!r}")
         return Triage(self.store).move_item(ad_key, to_state, reason, actor, assignee, request_id)
 
     @command
@@ -66,14 +81,19 @@ class AdTriageService(HealthCheck, RecordRetention):
     # -- queries ---------------------------------------------------------------------------------------------------
     @command
     def queue(self, *, state=None, priority=None, limit=50, offset=0) -> dict:
-        return TriageQueries(self.store).queue(state, priority, limit, offset)
+        page = TriageQueries(self.store).queue(state, priority, limit, offset)
+        return {**page, "total": 0, "items": []} if self._regional else page
 
     @command
     def ad(self, *, ad_key) -> dict:
+        if self._regional:
+            raise UnknownAd(f"no ad {inputs.ad_key(ad_key)!r}")
         return TriageQueries(self.store).ad(ad_key)
 
     @command
     def cluster(self, *, cluster_id) -> dict:
+        if self._regional:
+            raise UnknownCluster(f"no cluster {inputs.text(cluster_id, 'cluster_id', limit=40)!r}")
         return TriageQueries(self.store).cluster(cluster_id)
 
     @command
@@ -89,10 +109,10 @@ class AdTriageService(HealthCheck, RecordRetention):
         """This instance's linking network, caught up with the database: version, ads, clusters and a digest."""
         return TriageQueries(self.store).linking()
 
-    @rpc
+    @command
     def health(self) -> dict:
         return {**HealthCheck.health(self), "ads_linked": self.store.ads_linked()}
 
 
 SERVICE = AdTriageService
-REQUIRED_SETTINGS = ("pseudonym_key", "notes_key")
+REQUIRED_SETTINGS = ("pseudonym_key", "notes_key", "principal_key")

@@ -1,7 +1,7 @@
 """Plain, JSON-ready views for RPC answers (snake_case keys; the gateway camel-cases them).
 
 Views show masked text and pseudonymous ids only; an ad view lists contact kinds and facts, never a pseudonym,
-because outreach staff need "an obscured phone number", not a linkable token.
+because outreach staff need "an obscured phone number", not a linkable token; a cluster view counts its contacts.
 """
 from __future__ import annotations
 
@@ -56,8 +56,8 @@ def ad_view(doc: dict) -> dict:
 def cluster_view(doc: dict, members: list[dict]) -> dict:
     return {"cluster_id": doc["_id"], "ad_count": doc["ad_count"], "cities": doc["cities"],
             "platforms": doc["platforms"], "first_seen": iso(doc["first_seen"]), "last_seen": iso(doc["last_seen"]),
-            "contact_spread": [{"contact": s["pseudonym"], "cities": s["cities"]} for s in doc["contact_spread"]],
-            "max_contact_spread": doc["max_contact_spread"],
+            # how many contacts, and the widest spread: never which ones (no pseudonym leaves the service)
+            "contact_count": len(doc["contact_spread"]), "max_contact_spread": doc["max_contact_spread"],
             "ads": [queue_entry_view(m) for m in members]}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from kit.consumer import kafka_consumer
-from kit.nameko_kit import HealthCheck, Store, Tracing, command
+from kit.nameko_kit import Caller, HealthCheck, Store, Tracing, command
 from kit.retention import RecordRetention
 from services.evaluation.commands.counting import CountingCommands
 from services.evaluation.queries import EvaluationQueries
@@ -17,6 +17,7 @@ class EvaluationService(HealthCheck, RecordRetention):
     name = "evaluation"
     store = Store(EvaluationStore)
     tracing = Tracing()
+    caller = Caller()
 
     @kafka_consumer("grants.application.submitted")
     def on_grants_application(self, event: dict) -> None:
@@ -36,3 +37,4 @@ class EvaluationService(HealthCheck, RecordRetention):
 
 
 SERVICE = EvaluationService
+REQUIRED_SETTINGS = ("principal_key",)

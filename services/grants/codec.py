@@ -10,6 +10,9 @@ from services.grants.domain.balances import Approval, GrantBalance, PoolBalance
 from services.grants.domain.obligations import Obligation
 from services.grants.domain.organisations import Organisation, Role
 
+# the field each ciphertext belongs to, bound in its associated data (kit.fieldcrypt): a note cannot pass for a reason
+NOTE, REASON = "assessment_notes.text", "history.reason"
+
 
 def organisation_doc(org: Organisation) -> dict:
     return {"_id": org.id, "name": org.name, "roles": sorted(r.value for r in org.roles)}
@@ -28,9 +31,9 @@ def application_doc(app: Application, cipher: FieldCipher, version: int) -> dict
         "state": app.state.value, "version": version,
         # reasons are free text like the notes: they may name people, so they are encrypted too
         "history": [{"from": t.from_state.value if t.from_state else None, "to": t.to_state.value,
-                     "actor": t.actor, "at": t.at, "reason": cipher.encrypt(t.reason, context) if t.reason else ""}
+                     "actor": t.actor, "at": t.at, "reason": cipher.encrypt(t.reason, context, REASON) if t.reason else ""}
                     for t in app.history],
-        "assessment_notes": [{"author": n.author, "at": n.at, "text": cipher.encrypt(n.text, context)}
+        "assessment_notes": [{"author": n.author, "at": n.at, "text": cipher.encrypt(n.text, context, NOTE)}
                              for n in app.assessment_notes],
     }
 
@@ -38,7 +41,7 @@ def application_doc(app: Application, cipher: FieldCipher, version: int) -> dict
 def application(doc: dict, cipher: FieldCipher | None = None) -> Application:
     """Rebuild an application; notes are decrypted only when a cipher is given (the officer asked for them)."""
     context = f"applications/{doc['_id']}"
-    notes = [AssessmentNote(n["author"], utc(n["at"]), cipher.decrypt(n["text"], context) if cipher else "")
+    notes = [AssessmentNote(n["author"], utc(n["at"]), cipher.decrypt(n["text"], context, NOTE) if cipher else "")
              for n in doc.get("assessment_notes", ())]
     return Application(
         id=doc["_id"], pool_code=doc["pool_code"], applicant_id=doc["applicant_id"],
@@ -54,7 +57,7 @@ def application(doc: dict, cipher: FieldCipher | None = None) -> Application:
 def _reason(stored: str, cipher: FieldCipher | None, context: str) -> str:
     if not stored:
         return ""
-    return cipher.decrypt(stored, context) if cipher else ""
+    return cipher.decrypt(stored, context, REASON) if cipher else ""
 
 
 def pool_doc(balance: PoolBalance, version: int) -> dict:

@@ -1,4 +1,8 @@
-"""Read side of the grants service: pool figures, grants, organisations, attribution and open-data exports."""
+"""Read side of the grants service: pool figures, grants, organisations, attribution and open-data exports.
+
+``organisation``: the caller may see only this organisation's applications, grants and details (an applicant, per
+the access policy). Anything of another organisation answers exactly as if it did not exist, so a foreign id tells
+the caller nothing."""
 from __future__ import annotations
 
 from datetime import date
@@ -20,8 +24,13 @@ PUBLISHED = (State.AWARDED, State.ACTIVE, State.CLOSED)  # the states whose gran
 
 
 class GrantsQueries:
-    def __init__(self, store: GrantsStore, plan: ActionPlan, publisher_prefix: str = giving360.DEFAULT_PREFIX):
+    def __init__(self, store: GrantsStore, plan: ActionPlan, publisher_prefix: str = giving360.DEFAULT_PREFIX, *,
+                 organisation: str | None = None):
         self.store, self.plan, self.prefix = store, plan, publisher_prefix
+        self.only_organisation = organisation  # None: every organisation
+
+    def _visible(self, applicant_id) -> bool:
+        return self.only_organisation is None or applicant_id == self.only_organisation
 
     def pools(self) -> list[dict]:
         balances, _ = self.store.balances()
@@ -36,18 +45,23 @@ class GrantsQueries:
         return [pool_view(p, balances) for p in balances.pools.values()]
 
     def applications(self, *, pool_code=None, state=None, applicant_id=None) -> list[dict]:
-        docs = self.store.application_docs(pool_code=inputs.filter_value(pool_code, "pool_code"),
-                                           state=inputs.filter_value(state, "state"),
-                                           applicant_id=inputs.filter_value(applicant_id, "applicant_id"))
-        return [application_doc_view(d) for d in docs]
+        pool_code, state = inputs.filter_value(pool_code, "pool_code"), inputs.filter_value(state, "state")
+        applicant_id = inputs.filter_value(applicant_id, "applicant_id")
+        if self.only_organisation is not None:
+            if applicant_id not in (None, self.only_organisation):
+                return []  # another organisation's applications: as if it had none
+            applicant_id = self.only_organisation
+        docs = self.store.application_docs(pool_code=pool_code, state=state, applicant_id=applicant_id)
+        return [application_doc_view(d) for d in docs if self._visible(d.get("applicant_id"))]
 
     def application(self, application_id) -> dict | None:
         docs = self.store.application_docs(application_id=inputs.application_id(application_id))
-        return application_doc_view(docs[0]) if docs else None
+        found = application_doc_view(docs[0]) if docs else None
+        return found if found is not None and self._visible(found["applicant_id"]) else None
 
     def assessment_notes(self, application_id) -> list[dict]:
         found = self.store.load_application(inputs.application_id(application_id))
-        if found is None:
+        if found is None or not self._visible(found[0].applicant_id):
             return []
         return [{"author": n.author, "at": n.at.isoformat(), "text": n.text} for n in found[0].assessment_notes]
 
@@ -62,7 +76,7 @@ class GrantsQueries:
 
     def organisation(self, org_id) -> dict:
         org = self.store.organisation(inputs.org_id(org_id, "org_id"))
-        if org is None:
+        if org is None or not self._visible(org.id):
             raise UnknownOrganisation(f"no organisation with id {org_id!r}", field="org_id")
         apps = self.applications(applicant_id=org.id)
         grants = self.store.grant_balances([a["id"] for a in apps])
@@ -70,11 +84,11 @@ class GrantsQueries:
                 "committed_ore": sum(g.committed for g in grants), "disbursed_ore": sum(g.disbursed for g in grants)}
 
     def organisations(self) -> list[dict]:
-        return [organisation_view(o) for o in self.store.organisations()]
+        return [organisation_view(o) for o in self.store.organisations() if self._visible(o.id)]
 
     def attribute(self, grant_id) -> dict:
         found = self.store.load_application(grant_id) if isinstance(grant_id, str) else None
-        grants = {found[0].id: found[0]} if found else {}
+        grants = {found[0].id: found[0]} if found and self._visible(found[0].applicant_id) else {}
         return plain(attribute(grant_id, grants, self.plan))
 
     def export_360giving(self, issued: date | None = None) -> str:

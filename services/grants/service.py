@@ -1,10 +1,13 @@
 """Grants service (nameko): RPC entrypoints only, each with the keyword arguments the gateway sends; the work is in
-commands/ and queries.py."""
+commands/ and queries.py. Every RPC request is checked against the access policy before it runs (kit.nameko_kit);
+an applicant's requests are scoped to its own organisation (``self.caller``): other organisations' applications,
+grants and details answer as not found."""
 from __future__ import annotations
 
 from nameko.timer import timer
 
-from kit.nameko_kit import HealthCheck, Store, Tracing, command
+from kit.errors import CommandRejected
+from kit.nameko_kit import Caller, HealthCheck, Store, Tracing, command
 from kit.retention import RecordRetention
 from services.grants.commands.applications import ApplicationCommands
 from services.grants.commands.ledger import LedgerCommands
@@ -28,10 +31,18 @@ class GrantsService(HealthCheck, RecordRetention):
     name = "grants"
     store = Store(GrantsStoreWithLedger)
     tracing = Tracing()
+    caller = Caller()
+
+    @property
+    def _organisation(self) -> str | None:
+        """The only organisation the caller may reach (an applicant's own), None for unrestricted callers."""
+        if self.caller is None:  # every RPC request has a checked caller; anything else is refused
+            raise CommandRejected("unauthenticated", "no checked caller")
+        return self.caller.organisation_scope
 
     @property
     def _applications(self) -> ApplicationCommands:
-        return ApplicationCommands(self.store, PLAN)
+        return ApplicationCommands(self.store, PLAN, organisation=self._organisation)
 
     @property
     def _ledger(self) -> LedgerCommands:
@@ -43,7 +54,7 @@ class GrantsService(HealthCheck, RecordRetention):
 
     @property
     def _queries(self) -> GrantsQueries:
-        return GrantsQueries(self.store, PLAN)
+        return GrantsQueries(self.store, PLAN, organisation=self._organisation)
 
     # -- reference data ------------------------------------------------------------------------------------------
     @command
@@ -169,4 +180,4 @@ class GrantsService(HealthCheck, RecordRetention):
 
 
 SERVICE = GrantsService
-REQUIRED_SETTINGS = ("pseudonym_key", "notes_key")
+REQUIRED_SETTINGS = ("pseudonym_key", "notes_key", "principal_key")

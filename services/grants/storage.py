@@ -47,7 +47,8 @@ class GrantsStore(MongoStore):
             data = {k: v for k, v in plain["data"].items() if k != "reason"}  # free text stays out of Kafka
             stored = dict(data)
             if plain["data"].get("reason"):
-                stored["reason"] = self.cipher.encrypt(plain["data"]["reason"], f"ledger/{event.subject}")
+                stored["reason"] = self.cipher.encrypt(plain["data"]["reason"], f"ledger/{event.subject}",
+                                                       "ledger_events.reason")
             self.db.ledger_events.insert_one({"order": order_key(), **plain, "data": stored}, session=session)
             outgoing.append((event.type, event.subject, data))
         self.emit_many(session, outgoing)

@@ -44,8 +44,14 @@ def start(env) -> subprocess.Popen:
 
 
 def graphql(env, query: str) -> dict:
+    """As a ministry grant officer, with a token of the run's own local issuer (what `make token` prints)."""
+    from pathlib import Path
+
+    from deploy.local.issuer import LocalIssuer
+    officer = LocalIssuer(Path(env["ACTIONPLAN_LOCAL_DIR"]) / "issuer").ensure().token("grant_officer", "ministry")
     request = urllib.request.Request(f"http://127.0.0.1:{env['GATEWAY_PORT']}/graphql",
-                                     json.dumps({"query": query}).encode(), {"Content-Type": "application/json"})
+                                     json.dumps({"query": query}).encode(),
+                                     {"Content-Type": "application/json", "Authorization": f"Bearer {officer}"})
     result = json.loads(urllib.request.urlopen(request, timeout=30).read())
     assert "errors" not in result, result
     return result["data"]

@@ -3,6 +3,7 @@ import os
 
 import pytest
 
+from tests.support.tokens import bearer
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.stack
@@ -31,7 +32,8 @@ def test_action_plan_answers_from_the_data_file(platform):
 
 def test_a_submission_reaches_evaluation_in_one_trace(platform, otlp):
     trace_id = os.urandom(16).hex()
-    headers = {"traceparent": f"00-{trace_id}-{os.urandom(8).hex()}-01", "X-Actor": "officer-e2e"}
+    headers = {"traceparent": f"00-{trace_id}-{os.urandom(8).hex()}-01",
+               **bearer("grant_officer", "ministry", subject="officer-e2e")}
     before = submitted_count(platform, 1)
     org = platform.graphql('mutation { registerOrganisation(orgId: "DK-CVR-20453044", name: "Ministry", '
                            'roles: [APPLICANT, KNOWLEDGE_INSTITUTION], '

@@ -25,6 +25,7 @@ from services.ad_triage.domain.stored import key_string, to_stored
 from services.ad_triage.tests.service.helpers import generated_lines
 from tests.faults.support import report
 from tests.support.platform import TEST_KEY, running
+from tests.support.rpc import rpc_as
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.stack
@@ -47,7 +48,7 @@ def two_instances(infra, otlp, tmp_path_factory):
 
 def send(platform, chunks: list[tuple[int, list[str]]], failures: list[str]) -> None:
     """Import chunks over RPC; a chunk that fails (the injected abort) is retried with the same request id."""
-    with platform.rpc(timeout=120) as rpc:
+    with rpc_as(platform, "ingest_connector", timeout=120) as rpc:
         for index, chunk in chunks:
             for attempt in range(3):
                 try:
@@ -66,7 +67,7 @@ def linking_of_each_instance(platform, want: int = 2, calls: int = 40) -> dict[s
     lock = threading.Lock()
 
     def ask(_):
-        with platform.rpc(timeout=60) as rpc:
+        with rpc_as(platform, "operator", timeout=60) as rpc:
             answer = rpc.ad_triage.linking()
         with lock:
             seen.setdefault(answer["instance"], answer)
@@ -99,7 +100,7 @@ def test_two_instances_and_an_aborted_ingest_link_as_one_pass_over_the_file(two_
     sent = {key_string(ad.key) for ad in stored_ads}
 
     # a redelivered request (same request id) is offered again: its records must be recognised, not stored twice
-    with platform.rpc(timeout=120) as rpc:
+    with rpc_as(platform, "ingest_connector", timeout=120) as rpc:
         suppressed = sum(rpc.ad_triage.import_batch(lines=chunk, format="jsonl", actor="importer-1",
                                                     request_id=f"fault-chunk-{index:04d}",
                                                     first_line=index * CHUNK + 1)["unchanged"]
@@ -132,6 +133,6 @@ def test_two_instances_and_an_aborted_ingest_link_as_one_pass_over_the_file(two_
     assert sum(a["rebuilds"] for a in instances.values()) >= 3
 
     # scores were kept with the clusters: a rescore (by whichever instance) has nothing to change
-    with platform.rpc(timeout=120) as rpc:
+    with rpc_as(platform, "operator", timeout=120) as rpc:
         again = rpc.ad_triage.rescore(actor="lead-1")
     assert (again["rescored"], again["changed"], again["flagged"]) == (len(sent), 0, 0)

@@ -29,11 +29,13 @@ from deploy.local.stack import free_port, port_open
 from kit.errors import CommandRejected
 from kit.nameko_kit import DEADLINE_KEY, DEADLINE_TOLERANCE_S
 from tests.faults.support import report
+from tests.support.rpc import context
+from tests.support.tokens import bearer
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.stack
 
-OFFICER = {"X-Actor": "officer-faults"}
+OFFICER = bearer("grant_officer", "ministry", subject="officer-faults")
 UNIVERSITY, NGO = "DK-CVR-11234569", "DK-CVR-10000009"
 REGISTER = """mutation($rid: String!, $org: String!, $name: String!, $roles: [OrganisationRole!]!) {
   registerOrganisation(orgId: $org, name: $name, roles: $roles, requestId: $rid) { id } }"""
@@ -225,7 +227,7 @@ def test_an_abandoned_command_never_runs_later_and_its_retry_runs_once(rabbit, m
     db = grants_db(platform)
 
     # no instance has ever consumed evaluation's queue on this broker: certainly not run
-    absent = platform.graphql("{ evaluation { activity { metric } } }")
+    absent = platform.graphql("{ evaluation { activity { metric } } }", headers=OFFICER)
     assert absent["errors"][0]["extensions"]["code"] == "service_unavailable"
 
     first.stop()
@@ -248,7 +250,8 @@ def test_an_abandoned_command_never_runs_later_and_its_retry_runs_once(rabbit, m
     # the service's own check, for a request the broker did not expire (no TTL, deadline already past)
     late = f"late-{uuid.uuid4().hex}"
     config = {"AMQP_URI": rabbit.uri, "serializer": "json"}
-    with ClusterRpcProxy(config, context_data={DEADLINE_KEY: time.time() - 30}, timeout=20) as proxy, \
+    officer = context(platform, "grant_officer", "ministry")  # allowed: only the deadline refuses it
+    with ClusterRpcProxy(config, context_data={DEADLINE_KEY: time.time() - 30, **officer}, timeout=20) as proxy, \
             pytest.raises(RemoteError) as refused:
         proxy.grants.draft_application(pool_code="digital-outreach-pool", applicant_id=NGO,
                                        knowledge_partner_id=UNIVERSITY, title=f"Load {late}", description="Methods",

@@ -6,7 +6,6 @@ client whose transactions are all-or-nothing: the databases are copied before th
 """
 from __future__ import annotations
 
-import base64
 import copy
 from functools import lru_cache
 
@@ -16,8 +15,8 @@ from pymongo.operations import DeleteMany, DeleteOne, InsertOne, ReplaceOne, Upd
 from kit.outbox import Outbox
 from kit.settings import load
 
-KEYS = {"PSEUDONYM_KEY": base64.b64encode(b"k" * 32).decode(),
-        "NOTES_ENCRYPTION_KEY": base64.b64encode(b"n" * 32).decode()}
+KEYS = {"PSEUDONYM_KEY": "0xn0W0IkRLWtq2B+GxZHI8iVAm5cMK7yuFhL9cksWDo=",
+        "NOTES_ENCRYPTION_KEY": "6ThNbk2cUQukBDHXleTU3z7/IbOWRPV89djs5XYHrWw="}
 
 
 def _bulk_write(self, requests, ordered=True, bypass_document_validation=False, session=None, **_):

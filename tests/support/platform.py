@@ -16,10 +16,13 @@ from kafka import KafkaConsumer
 
 from deploy.local.stack import ROOT, Proc, Stack, free_port
 from kit.settings import Settings, load
+from tests.support import tokens
 from tests.support.waiting import eventually
 
-TEST_KEY = base64.b64encode(b"k" * 32).decode()
-NOTES_KEY = base64.b64encode(b"n" * 32).decode()
+# fixed random test keys (the settings refuse low-entropy keys); never used outside the tests
+TEST_KEY = "u19de24ycdCNJtQYbAFquW3rvGDRpuOYqlZPogK+dVo="
+NOTES_KEY = "YyfT1kjY4OTaDtdR7OpLJid+0/oeHQPmooxLAol5hRw="
+PRINCIPAL_KEY = "36ZWSKqRGta3cuAQairiBE6C7PMrk53RLh5RqOoG9w0="  # a fixed test key (random bytes, not for production)
 
 
 def create_vhost() -> tuple[str, bool]:
@@ -55,6 +58,9 @@ class Platform:
                         "OTEL_BSP_SCHEDULE_DELAY": "100"})
         self.stack = Stack(infra.workdir / name, env)
         self.gateway_port: int | None = None
+        # who Platform.graphql acts as when neither as_ nor an Authorization header is given: (role, organisation
+        # [, region]) signed by the test issuer, or None for an anonymous request
+        self.acting_as: tuple | None = None
 
     @property
     def env(self) -> dict[str, str]:
@@ -82,7 +88,9 @@ class Platform:
         def answered():
             assert proc.alive(), f"{proc.name} exited: {proc.log_path.read_text()[-2000:]}"
             try:
-                with ClusterRpcProxy({"AMQP_URI": self.env["AMQP_URI"]}, timeout=2) as rpc:
+                from tests.support.rpc import context  # health answers the gateway's service account
+                with ClusterRpcProxy({"AMQP_URI": self.env["AMQP_URI"]}, timeout=2,
+                                     context_data=context(self, "gateway")) as rpc:
                     return getattr(rpc, name).health()["status"] == "ok"
             except Exception:
                 return False
@@ -92,10 +100,21 @@ class Platform:
         from nameko.standalone.rpc import ClusterRpcProxy
         return ClusterRpcProxy({"AMQP_URI": self.env["AMQP_URI"], "serializer": "json"}, timeout=timeout)
 
-    def graphql(self, query: str, variables: dict | None = None, headers: dict | None = None) -> dict:
+    def graphql(self, query: str, variables: dict | None = None, headers: dict | None = None,
+                as_: tuple | None = None) -> dict:
+        """POST a GraphQL request; ``as_`` = (role, organisation[, region]) sends a bearer token of the test issuer
+        (``as_=()``: anonymous), otherwise ``self.acting_as`` does unless ``headers`` has an Authorization header."""
+        headers = dict(headers or {})
+        if as_ is not None:
+            headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+            who = as_
+        else:
+            who = None if any(k.lower() == "authorization" for k in headers) else self.acting_as
+        if who:
+            headers["Authorization"] = tokens.bearer(*who)["Authorization"]
         body = json.dumps({"query": query, "variables": variables or {}}).encode()
         request = urllib.request.Request(f"http://127.0.0.1:{self.gateway_port}/graphql", data=body,
-                                         headers={"Content-Type": "application/json", **(headers or {})})
+                                         headers={"Content-Type": "application/json", **headers})
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return json.loads(response.read())
@@ -125,9 +144,24 @@ class Platform:
             delete_vhost(self.vhost)
 
 
+# the crawler connector's signing seed in the tests; ad triage accepts observations signed by these producer names
+CONNECTOR_SEED = base64.b64decode("Pq3rW8f5Zk1u0yJ2mN6bV9cX4tH7sL3aE1oG8dR5wQk=")
+TEST_PRODUCERS = ("crawler-1", "crawler-e2e")
+
+
+def connector_env() -> dict[str, str]:
+    from kit.signing import public_key_of
+    public = public_key_of(CONNECTOR_SEED)
+    return {"CONNECTOR_SIGNING_KEY": base64.b64encode(CONNECTOR_SEED).decode(),
+            "AD_TRIAGE_PRODUCERS": ",".join(f"{name}:{public}" for name in TEST_PRODUCERS)}
+
+
 def start_infrastructure(workdir: Path) -> Stack:
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PSEUDONYM_KEY": TEST_KEY,
-           "NOTES_ENCRYPTION_KEY": NOTES_KEY, "LOG_LEVEL": "INFO", "HOME": str(Path.home())}
+           "NOTES_ENCRYPTION_KEY": NOTES_KEY, "PRINCIPAL_KEY": PRINCIPAL_KEY, "LOG_LEVEL": "INFO",
+           "HOME": str(Path.home())}
+    env.update(tokens.issuer(workdir / "issuer").env())  # the gateways trust the session's local issuer
+    env.update(connector_env())
     infra = Stack(workdir, env)
     infra.start_kafka(free_port(), workdir / "kafka")
     infra.start_mongo(free_port(), workdir / "mongo")

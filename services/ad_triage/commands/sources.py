@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import replace
+from datetime import timedelta
 
+from kit.signing import verify
 from kit.storage import now
 from services.ad_triage import inputs
 from services.ad_triage.codec import decrypt_raw, encrypt_raw
@@ -20,7 +22,7 @@ from services.ad_triage.domain.errors import AlreadyResubmitted, UnknownQuaranti
 from services.ad_triage.domain.events import stored_from_observed
 from services.ad_triage.domain.masking import mask_contacts
 from services.ad_triage.domain.records import RecordRejected
-from services.ad_triage.domain.stored import key_string
+from services.ad_triage.domain.stored import key_string, stored_ad_id, stored_url
 from services.ad_triage.storage import AdTriageStore
 
 CONSUMER = "ad_triage.observations"  # the inbox name of the observation consumer (kept: it keys recorded events)
@@ -37,7 +39,7 @@ class Sources:
         first = inputs.whole_number(first_line, "first_line", default=1, minimum=1)
         via = inputs.optional_choice(via, "via", VIA) or "import"
         prefix = f"{via}:{inputs.request_id(request_id) or uuid.uuid4().hex}"
-        arrivals, rejections = split_lines(lines, fmt, self.store.pseudonymise, prefix, via)
+        arrivals, rejections = split_lines(lines, fmt, self.store.pseudonymise, prefix, via, now(), self._skew())
         # number lines as the file does: a CSV chunk repeats the header, which is not a line of the file
         shift = first - (2 if fmt == "csv" else 1)
         if shift:
@@ -45,11 +47,18 @@ class Sources:
             rejections = [replace(r, line=r.line + shift) for r in rejections]
         return self.ingestion.ingest(arrivals, rejections, ref_prefix=prefix, actor=actor, via=via)
 
+    def _skew(self) -> timedelta:
+        return timedelta(seconds=getattr(self.store.settings, "ingest_clock_skew_s", 300))
+
     def submit_ad(self, record, actor, request_id) -> dict:
-        """One ad from the gateway; a record that fails validation is quarantined and its reasons returned."""
+        """One ad from the gateway; a record that fails validation is quarantined and its reasons returned.
+
+        The answer is about this ad only (its key, status, reasons): nothing of its cluster, its score or other ads,
+        so submitting an ad cannot tell anyone whether a number is known."""
         line = json.dumps(inputs.record(record), ensure_ascii=False)
         report = self.import_batch([line], "jsonl", actor, request_id, 1, "gateway")
-        return {**report["results"][0], "flagged": report["flagged"]}
+        result = report["results"][0]
+        return {k: result.get(k) for k in ("line", "status", "ad_key", "quarantine_id", "reasons")}
 
     def resubmit(self, quarantine_id, record, actor, request_id) -> dict:
         """Try a quarantined record again, as stored (after a validator fix) or as corrected by the caller."""
@@ -59,12 +68,13 @@ class Sources:
         arguments = {"quarantine_id": qid, "record": record, "actor": actor}
         doc = self.store.quarantined(qid)
         if doc is None:
-            raise UnknownQuarantined(f"no quarantined record {qid!r}")
+            raise UnknownQuarantined("no quarantined record with this id")
         raw = decrypt_raw(doc, self.store.cipher) if record is None else record
         attempt = doc.get("attempts", 1) + 1
         prefix = f"resubmit:{qid}:{attempt}"
         rows = raw.splitlines(keepends=doc["format"] == "csv") or [raw]
-        arrivals, rejections = split_lines(rows, doc["format"], self.store.pseudonymise, prefix, "resubmit")
+        arrivals, rejections = split_lines(rows, doc["format"], self.store.pseudonymise, prefix, "resubmit", now(),
+                                           self._skew())
         if len(arrivals) + len(rejections) != 1:
             raise inputs.InvalidInput("record must hold exactly one ad", "record")
         at = now().isoformat()
@@ -100,10 +110,17 @@ class Sources:
             raise AlreadyResubmitted(f"quarantined record {qid!r} was already accepted as {doc.get('ad_key')}")
 
     def observed(self, event: dict) -> dict:
-        """An ad_triage.ad.observed event: already pseudonymised at the edge; masked again here all the same."""
+        """An ad_triage.ad.observed event: already pseudonymised at the edge; masked again here all the same.
+
+        Only a registered producer's signed event is taken (kit.signing; AD_TRIAGE_PRODUCERS): anything else raises
+        UnverifiedEvent and is dead-lettered with the reason, as is an ad seen in the future."""
+        verify(event, getattr(self.store.settings, "ad_triage_producers", {}) or {}, producer_field="connector")
         ad = stored_from_observed(event["data"])
-        ad = replace(ad, title=mask_contacts(ad.title), text=mask_contacts(ad.text))
-        problems = service_checks(ad)  # the contract already holds the record's shape
+        ad = replace(ad, title=mask_contacts(ad.title), text=mask_contacts(ad.text),
+                     location=mask_contacts(ad.location),
+                     url=stored_url(ad.url, ad.ad_id, stored_ad_id(ad.platform, ad.ad_id, self.store.pseudonymise)),
+                     ad_id=stored_ad_id(ad.platform, ad.ad_id, self.store.pseudonymise))
+        problems = service_checks(ad, now(), self._skew())  # the contract already holds the record's shape
         if problems:
             raise RecordRejected(problems)
         ref = f"event:{event['id']}"

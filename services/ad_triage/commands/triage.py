@@ -28,7 +28,7 @@ class Triage:
     def _move(self, session, ad_key, to_state, reason, actor, assignee) -> dict:
         stored = self.store.queue_of(ad_key, session)
         if stored is None:
-            raise UnknownAd(f"no ad {ad_key!r}")
+            raise UnknownAd("no ad with this key")
         version = stored.get("version", 0)
         item = move(queue_item(key_tuple(ad_key), stored), to_state, actor, now(), reason, assignee)
         queue = queue_doc(item, version + 1)

@@ -13,13 +13,16 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from .masking import mask_contacts
 from .record_lines import parse_csv, parse_jsonl
 from .records import Ad, RecordRejected
 from .stored import StoredAd, key_string, to_stored
 
 FORMATS = ("jsonl", "csv")
 MAX_KEY = 200  # an event subject holds at most 200 characters
+CLOCK_SKEW = timedelta(minutes=5)  # default allowance for a lastSeen ahead of our clock (INGEST_CLOCK_SKEW_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,12 @@ class Rejection:
     format: str
 
 
-def service_checks(ad: Ad | StoredAd) -> list[str]:
-    """Rules of this service beyond the record validator: the ad key must be usable as an id and subject."""
+def service_checks(ad: Ad | StoredAd, now: datetime | None = None, skew: timedelta = CLOCK_SKEW) -> list[str]:
+    """Rules of this service beyond the record validator: the ad key must be usable as an id and subject, and
+    (given ``now``) the ad cannot have been seen later than now plus a small clock skew."""
     reasons = []
+    if now is not None and ad.last_seen > now + skew:
+        reasons.append(f"lastSeen: in the future (more than {int(skew.total_seconds())} s after the time received)")
     if "/" in ad.platform:
         reasons.append("platform: must not contain '/'")
     if len(key_string(ad.key)) > MAX_KEY:
@@ -63,8 +69,10 @@ def _csv_rows(lines: list[str]) -> tuple[str, dict[int, str]]:
     return header, rows
 
 
-def split_lines(lines: list[str], fmt: str, pseudonymise: Callable[[str], str], ref_prefix: str, via: str):
-    """Parse a batch; returns (arrivals, rejections), each in line order."""
+def split_lines(lines: list[str], fmt: str, pseudonymise: Callable[[str], str], ref_prefix: str, via: str,
+                now: datetime | None = None, skew: timedelta = CLOCK_SKEW):
+    """Parse a batch; returns (arrivals, rejections), each in line order. With ``now``, a lastSeen later than now
+    plus ``skew`` is a rejection."""
     arrivals: list[Arrival] = []
     rejections: list[Rejection] = []
     if fmt == "jsonl":
@@ -76,7 +84,7 @@ def split_lines(lines: list[str], fmt: str, pseudonymise: Callable[[str], str], 
         raw_of = lambda n: header + rows[n] if header and n in rows else "\n".join(lines)  # noqa: E731
     for line_no, outcome in parsed:
         if isinstance(outcome, Ad):
-            extra = service_checks(outcome)
+            extra = service_checks(outcome, now, skew)
             if not extra:
                 arrivals.append(Arrival(to_stored(outcome, pseudonymise), f"{ref_prefix}:{line_no}", via, line_no))
                 continue
@@ -103,5 +111,5 @@ def hint(raw: str, fmt: str) -> dict:
     if isinstance(record, dict):
         for source, target in (("platform", "platform"), ("adId", "ad_id")):
             if isinstance(record.get(source), str):
-                found[target] = record[source][:200]
+                found[target] = mask_contacts(record[source][:200])  # an id can carry a phone number
     return found

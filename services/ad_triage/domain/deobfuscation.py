@@ -29,6 +29,16 @@ _DIGIT_GROUP = re.compile(r"\d+")
 _SPACED_OUT_GROUPS = 4  # "5 5 5 5 ..." hides a number from search; "+45 2 999 1234" is ordinary grouping
 
 
+def normalise_text(value: str) -> str:
+    """NFKC (fullwidth, mathematical and circled digits become ASCII, ligatures letters, odd spaces spaces) with
+    format characters removed (zero-width joiners and spaces, soft hyphens, direction marks, BOMs), so a disguise
+    made of code points cannot hide a number from the patterns that look for one."""
+    folded = unicodedata.normalize("NFKC", value)
+    if folded.isascii():
+        return folded
+    return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
+
+
 @dataclass(frozen=True)
 class Recovered:
     text: str  # digits and a leading '+' only, or the cleaned handle
@@ -76,7 +86,9 @@ def _lookalikes_to_digits(value: str) -> tuple[str, bool]:
 
 def recover_phone_digits(value: str) -> Recovered:
     """Return the dialable digits in ``value`` (keeping a leading '+') and whether they had been disguised."""
-    text, by_glyph = _standard_digits(value)
+    normal = normalise_text(value)
+    text, by_glyph = _standard_digits(normal)
+    by_glyph = by_glyph or normal != value
     text, by_word = _words_to_digits(text)
     text, by_letter = _lookalikes_to_digits(text)
     spaced_out = sum(len(group) == 1 for group in _DIGIT_GROUP.findall(text)) >= _SPACED_OUT_GROUPS
@@ -92,7 +104,7 @@ _DOT = re.compile(r"\s*[(\[{<]\s*(?:dot|punktum|prik)\s*[)\]}>]\s*|\s+(?:dot|pun
 
 def recover_handle(value: str) -> Recovered:
     """Normalise a handle or e-mail: '(at)'/'[dot]' spelled out, spaces removed, lower case, no leading '@'."""
-    text = unicodedata.normalize("NFKC", value).strip()
+    text = normalise_text(value).strip()
     spelled = _AT.sub("@", text)
     spelled = _DOT.sub(".", spelled)
     squeezed = re.sub(r"\s+", "", spelled)

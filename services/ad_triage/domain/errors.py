@@ -44,7 +44,7 @@ class UnknownRuleSet(AdTriageError, code="unknown_ruleset", field="version"):
     """No rule-set file has this version."""
 
     def __init__(self, version: object, available: list[str]) -> None:
-        super().__init__(f"no rule set {version!r}; available: {', '.join(available)}")
+        super().__init__(f"no rule set of that version; available: {', '.join(available)}")
 
 
 class RuleSetNotActive(AdTriageError, code="ruleset_not_active", field="version"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .contacts import PseudoContact
-from .places import canonical_city
+from .places import known_city
 from .records import AdKey, Price
 from .ruleset import PRIORITIES, RuleSet
 from .scoring import Score
@@ -33,7 +33,7 @@ def score_events(key: AdKey, ad: StoredAd, cluster_id: str, new: Score, old: dic
     level under this rule-set version (once per ad and version, so a rescore never repeats it).
     """
     data = {"adKey": key_string(key), "clusterId": cluster_id, "score": new.value, "priority": new.priority,
-            "rulesetVersion": ruleset.version, "city": canonical_city(ad.location) or None}
+            "rulesetVersion": ruleset.version, "city": known_city(ad.location)}
     events: list[tuple[str, dict]] = []
     if old and old["priority"] != new.priority:
         events.append((PRIORITY_CHANGED, {**data, "previousPriority": old["priority"],

@@ -2,8 +2,11 @@
 
 Ads spell cities many ways ("Kbh", "Copenhagen", "Arhus"); a contact's city spread must count København once.
 The list covers the cities the outreach pools work in; unknown places pass through case-folded, with no country.
+What leaves the service (events, views) is ``known_city``: a city of the list or None, never the advertiser's text.
 """
 from __future__ import annotations
+
+from .deobfuscation import normalise_text
 
 _ALIASES = {
     "københavn": ("københavn", "kobenhavn", "koebenhavn", "kbh", "copenhagen", "cph", "kbh k", "københavn k"),
@@ -30,10 +33,16 @@ _COUNTRY = {city: "DK" for city in _ALIASES}
 
 def canonical_city(stated: str) -> str:
     """Fold a stated location to one spelling; unknown places are only trimmed and case-folded."""
-    folded = " ".join(stated.casefold().replace(",", " ").split())
+    folded = " ".join(normalise_text(stated).casefold().replace(",", " ").split())
     return _CANONICAL.get(folded, folded)
 
 
 def country_of(stated: str) -> str | None:
     """ISO 3166 region of a known city, or None when we cannot tell (then no mismatch is claimed)."""
     return _COUNTRY.get(canonical_city(stated))
+
+
+def known_city(stated: str) -> str | None:
+    """The listed city a stated location names, or None: free text never leaves as a city."""
+    city = canonical_city(stated)
+    return city if city in _COUNTRY else None

@@ -33,6 +33,9 @@ def parse_contacts(raw: Any, reasons: list[str]) -> tuple[Contact, ...]:
     if not isinstance(raw, list):
         reasons.append("contacts: missing" if raw is None else "contacts: must be a list")
         return ()
+    if len(raw) > 50:
+        reasons.append("contacts: at most 50 contacts")
+        return ()
     contacts = []
     for i, item in enumerate(raw):
         where = f"contacts[{i}]"
@@ -44,6 +47,9 @@ def parse_contacts(raw: Any, reasons: list[str]) -> tuple[Contact, ...]:
             reasons.append(f"{where}.kind: unknown kind (allowed: {', '.join(sorted(CONTACT_KINDS))})")
         if not isinstance(value, str) or not value.strip():
             reasons.append(f"{where}.value: empty")
+        elif len(value) > 200:
+            reasons.append(f"{where}.value: longer than 200 characters")
+            value = None
         if extra := set(item) - {"kind", "value"}:
             reasons.append(f"{where}: unexpected field(s) {', '.join(sorted(extra))}")
         if kind in CONTACT_KINDS and isinstance(value, str) and value.strip():
@@ -59,7 +65,7 @@ def parse_price(raw: Any, reasons: list[str]) -> Price | None:
         return None
     amount, currency = raw.get("amount"), raw.get("currency")
     ok = True
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 <= amount < 10**12:
         reasons.append("price.amount: must be a non-negative integer")
         ok = False
     if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
@@ -73,6 +79,9 @@ def parse_image_hashes(raw: Any, reasons: list[str]) -> tuple[str, ...]:
         return ()
     if not isinstance(raw, list):
         reasons.append("imageHashes: must be a list of hex strings")
+        return ()
+    if len(raw) > 50:
+        reasons.append("imageHashes: at most 50 hashes")
         return ()
     hashes = []
     for i, value in enumerate(raw):

@@ -23,6 +23,11 @@ FIELDS = frozenset(
      "price", "imageHashes"}
 )
 _LANGUAGE = re.compile(r"[a-z]{2}")  # ISO 639-1 shape; the code list itself is not enforced
+# Every value that goes into an event is bounded here, at the door: one long field is a rejected record with its
+# reason, never an event that breaks its contract (and with it a connector's batch or a rescore). The bounds are
+# those of the ad_triage.ad.observed contract (schemas/events/).
+LIMITS = {"platform": 100, "adId": 99, "url": 2000, "title": 2000, "text": 50000, "location": 200}
+MAX_CONTACTS, MAX_CONTACT_VALUE = 50, 200
 
 
 class RecordRejected(ValueError):
@@ -64,6 +69,9 @@ def _text(raw: dict, name: str, reasons: list[str], required: bool = True) -> st
         return ""
     if required and not value.strip():
         reasons.append(f"{name}: empty")
+    if name in LIMITS and len(value.strip()) > LIMITS[name]:
+        reasons.append(f"{name}: longer than {LIMITS[name]} characters")
+        return ""
     return value.strip()
 
 

@@ -4,13 +4,17 @@ This is the only shape of an ad that should leave the ingestion step; the raw Ad
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import phonenumbers
+
 from .clusters import LinkedAd
-from .contacts import PseudoContact, pseudonymise_contacts
-from .masking import mask_contacts
+from .contacts import DEFAULT_REGION, PseudoContact, pseudonymise_contacts
+from .deobfuscation import normalise_text, recover_phone_digits
+from .masking import MASK, URL_MASK, mask_contacts
 from .records import Ad, AdKey, Price
 
 
@@ -38,14 +42,76 @@ class StoredAd:
                         tuple(c.pseudonym for c in self.contacts))
 
 
+def _own_digits(ad: Ad) -> list[str]:
+    """The ad's phone contacts as the digits an id or URL would show them (national part, with and without code)."""
+    found = []
+    for contact in ad.contacts:
+        digits = recover_phone_digits(contact.value).text.lstrip("+")
+        if len(digits) >= 6:
+            found += [digits, digits[-8:]]
+    return found
+
+
+_PLAIN_RUN = re.compile(r"\+?[0-9]{6,}")
+
+
+def _numbering_hidden(value: str, own_values) -> str:
+    """``value`` normalised, with plain ASCII digit runs that are no phone number (a platform's ad numbering,
+    "100000") and none of the ad's own numbers replaced by '#', so only contacts are left to find."""
+    def hide(run: re.Match[str]) -> str:
+        digits = run.group(0)
+        if any(v in digits for v in own_values if len(v) >= 6) or _is_phone(digits):
+            return digits
+        return "#" * len(digits)
+    return _PLAIN_RUN.sub(hide, normalise_text(value))
+
+
+def _is_phone(digits: str) -> bool:
+    """A valid number nationally (DK) or internationally ("4072..." read as +4072...)."""
+    for candidate in (digits, "+" + digits.lstrip("+")):
+        try:
+            if phonenumbers.is_valid_number(phonenumbers.parse(candidate, DEFAULT_REGION)):
+                return True
+        except phonenumbers.NumberParseException:
+            continue
+    return False
+
+
+def _contact_mask(value: str, own_values, mask: str) -> str:
+    """``value`` (normalised) with its contacts masked by ``mask``; plain numbering stays readable."""
+    normal = normalise_text(value)
+    masked = mask_contacts(_numbering_hidden(value, own_values), own_values)
+    return "".join(mask if m == MASK and o != MASK else o for o, m in zip(normal, masked))
+
+
+def stored_ad_id(platform: str, ad_id: str, pseudonymise: Callable[[str], str], own_values=()) -> str:
+    """The ad id as stored: the platform's own, unless it carries a contact ("anna-29991234", a handle, one of the
+    ad's own numbers), then a keyed pseudonym of it, so the key stays one per ad (a re-scrape finds it again)
+    without holding the contact. Plain numbering ("100000", "jsonl-100000") is not a contact."""
+    if MASK not in _contact_mask(ad_id, own_values, MASK):
+        return ad_id
+    return "m-" + pseudonymise(f"ad-id:{platform}/{ad_id}").rpartition(":")[2]
+
+
+def stored_url(url: str, ad_id: str, stored_id: str, own_values=()) -> str:
+    """The URL with contacts masked by URL_MASK (a masked URL still parses); when the ad id was replaced by a
+    pseudonym, its occurrences in the URL are masked too."""
+    own = list(own_values) + ([ad_id] if stored_id != ad_id else [])
+    return _contact_mask(url, own, URL_MASK)
+
+
 def to_stored(ad: Ad, pseudonymise: Callable[[str], str]) -> StoredAd:
-    """Pseudonymise contacts and mask title and text (also masking the ad's own contact values verbatim)."""
+    """Pseudonymise contacts and mask title, text, location and url (also masking the ad's own contact values
+    verbatim); an ad id that carries a contact is replaced by a pseudonym of it."""
     own_values = [contact.value for contact in ad.contacts]
+    own_ids = own_values + _own_digits(ad)
+    ad_id = stored_ad_id(ad.platform, ad.ad_id, pseudonymise, own_ids)
     return StoredAd(
-        platform=ad.platform, ad_id=ad.ad_id, url=ad.url, first_seen=ad.first_seen, last_seen=ad.last_seen,
+        platform=ad.platform, ad_id=ad_id, url=stored_url(ad.url, ad.ad_id, ad_id, own_ids),
+        first_seen=ad.first_seen, last_seen=ad.last_seen,
         title=mask_contacts(ad.title, own_values), text=mask_contacts(ad.text, own_values),
-        language=ad.language, location=ad.location, contacts=pseudonymise_contacts(ad, pseudonymise),
-        price=ad.price, image_hashes=ad.image_hashes,
+        language=ad.language, location=mask_contacts(ad.location, own_values),
+        contacts=pseudonymise_contacts(ad, pseudonymise), price=ad.price, image_hashes=ad.image_hashes,
     )
 
 

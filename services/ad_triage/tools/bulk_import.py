@@ -2,6 +2,9 @@
 
     python -m services.ad_triage.tools.bulk_import FILE [--format jsonl|csv] [--chunk 500] [--actor ID] [--quiet]
 
+It acts as the ``ingest_connector`` service account of the access policy, with PRINCIPAL_KEY from its environment
+(an operators' tool: run it where the platform's keys are).
+
 Each chunk carries its own request id, reused on a retry after a timeout, so a retried chunk adds no second
 sighting. CSV chunks repeat the header and are cut only between rows (a quoted cell may span lines).
 """
@@ -15,6 +18,7 @@ import uuid
 from nameko.exceptions import RpcTimeout
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from kit.nameko_kit import service_account
 from kit.settings import SettingsError, load
 
 
@@ -73,19 +77,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk", type=int, default=500, help="records per RPC call")
     parser.add_argument("--actor", default="cli", help="pseudonymous id of who imports")
     parser.add_argument("--quiet", action="store_true", help="print only the totals")
+    parser.add_argument("--max-hours", type=float, default=1.0, help="how long the tool's sealed principal is valid")
     args = parser.parse_args(argv)
     if args.chunk < 1:
         parser.error("--chunk must be at least 1")
     fmt = args.format or ("csv" if args.file.endswith(".csv") else "jsonl")
     try:
-        settings = load("ad_triage")
+        settings = load("ad_triage", required=("principal_key",))
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 78
     with open(args.file, encoding="utf-8", newline="") as fh:
         lines = fh.read().splitlines(keepends=fmt == "csv")
+    # the tool acts as the ingest_connector service account: its principal is sealed with PRINCIPAL_KEY from the
+    # environment (only hosts that hold the key can import), valid for --max-hours
+    account = service_account(settings, "ingest_connector", args.actor, lifetime_s=args.max_hours * 3600)
     with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri, "serializer": "json"},
-                         timeout=max(settings.rpc_timeout_s, 60)) as rpc:
+                         timeout=max(settings.rpc_timeout_s, 60), context_data=account) as rpc:
         run_import(rpc, lines, fmt, args.chunk, args.actor, quiet=args.quiet)
     return 0
 

@@ -1,4 +1,7 @@
-"""The application lifecycle: draft, submit, assessment, notes, decisions and the award that commits the money."""
+"""The application lifecycle: draft, submit, assessment, notes, decisions and the award that commits the money.
+
+``organisation``: the caller acts only for this organisation (an applicant, per the access policy): it drafts only
+with itself as applicant, and another organisation's application answers as not found."""
 from __future__ import annotations
 
 import uuid
@@ -8,8 +11,8 @@ from services.grants.commands import Commands
 from services.grants.commands.ledger import settle
 from services.grants.domain import applications as apps
 from services.grants.domain.applications import Application, State
-from services.grants.domain.errors import UnknownApplication
-from services.grants.domain.events import DomainEvent
+from services.grants.domain.errors import UnknownApplication, UnknownOrganisation
+from services.grants.domain.events import Clock, DomainEvent, utc_now
 from services.grants.domain.obligations import obligations_for
 from services.grants.domain.pools import Pool, resolve
 from services.grants.views import application_view
@@ -19,6 +22,18 @@ MOVES = {"start_assessment": State.IN_ASSESSMENT, "reject": State.REJECTED, "wit
 
 
 class ApplicationCommands(Commands):
+    def __init__(self, store, plan, clock: Clock = utc_now, *, organisation: str | None = None) -> None:
+        super().__init__(store, plan, clock)
+        self.only_organisation = organisation  # None: for any organisation
+
+    def _reaches(self, applicant_id: str) -> bool:
+        return self.only_organisation is None or applicant_id == self.only_organisation
+
+    def _scoped(self, arguments: dict) -> dict:
+        """A scoped caller's request record is bound to its organisation too, so it never answers another's."""
+        scope = self.only_organisation
+        return arguments if scope is None else {**arguments, "on_behalf_of": scope}
+
     def draft(self, *, pool_code, applicant_id, knowledge_partner_id=None, title, description, requested_ore, start,
               end, actor, request_id=None) -> dict:
         pool = inputs.pool(self.plan, pool_code)
@@ -28,6 +43,10 @@ class ApplicationCommands(Commands):
                       requested_ore=inputs.amount(requested_ore, "requested_ore"), start=inputs.day(start, "start"),
                       end=inputs.day(end, "end"), actor=inputs.actor(actor))
         arguments = dict(pool_code=pool.code, applicant_id=applicant, knowledge_partner_id=partner, **fields)
+        if not self._reaches(applicant):
+            # drafting for another organisation: answered as the domain answers an unknown one
+            raise UnknownOrganisation(f"applicant: no organisation with id {applicant!r}", field="applicant",
+                                      value=applicant)
 
         def work(session):
             directory = self.store.directory([applicant, partner], session)
@@ -36,7 +55,7 @@ class ApplicationCommands(Commands):
             self.store.insert_application(session, app)
             self._emit(session, event, app, pool)
             return application_view(app)
-        return self.store.run_once("draft_application", request_id, arguments, work)
+        return self.store.run_once("draft_application", request_id, self._scoped(arguments), work)
 
     def submit(self, *, application_id, actor, request_id=None) -> dict:
         who = inputs.actor(actor)
@@ -86,7 +105,7 @@ class ApplicationCommands(Commands):
 
         def work(session):
             found = self.store.load_application(app_id, session)
-            if found is None:
+            if found is None or not self._reaches(found[0].applicant_id):
                 raise UnknownApplication(f"no application with id {app_id!r}", field="application_id")
             app, version = found
             pool = resolve(self.plan, app.pool_code)
@@ -95,7 +114,8 @@ class ApplicationCommands(Commands):
             for event in events:
                 self._emit(session, event, app, pool)
             return application_view(app)
-        return self.store.run_once(method, request_id, {"application_id": app_id, **arguments}, work)
+        arguments = self._scoped({"application_id": app_id, **arguments})
+        return self.store.run_once(method, request_id, arguments, work)
 
     def _emit(self, session, event: DomainEvent, app: Application, pool: Pool) -> None:
         """Application events carry what consumers need about the application (not its free text)."""

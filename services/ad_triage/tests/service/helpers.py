@@ -1,15 +1,36 @@
 """Steps shared by the ad triage service tests: generated files, imports over RPC, reading the ads topic."""
 from __future__ import annotations
 
+import base64
 import io
 import json
+import os
 
 from services.ad_triage.contracts import ADS_TOPIC
 from services.ad_triage.tools.bulk_import import run_import
 from services.ad_triage.tools.generate_ads import generate, write_csv, write_jsonl
+from tests.support.rpc import rpc_as
+from tests.support.tokens import bearer
 from tests.support.waiting import eventually
 
-WORKER = {"X-Actor": "worker-7"}
+# who the tests act as (the access policy's roles): an outreach worker, a caseworker, an operator, a connector
+WORKER = bearer("outreach_worker", "cmm", subject="worker-7")
+LEAD = bearer("caseworker", "cmm", subject="lead-2")
+OPERATOR = bearer("operator", subject="operator-1")
+CONNECTOR = bearer("ingest_connector", subject="crawler-1")
+# the test crawler's signing key, registered with the service (conftest) as producer crawler-1
+SIGNING_SEED = os.urandom(32)
+CONNECTOR_ENV = {"CONNECTOR_SIGNING_KEY": base64.b64encode(SIGNING_SEED).decode()}
+
+
+def producers_env() -> dict[str, str]:
+    from kit.signing import public_key_of
+    return {"AD_TRIAGE_PRODUCERS": f"crawler-1:{public_key_of(SIGNING_SEED)}"}
+
+
+def connector_settings(platform):
+    from kit.settings import load
+    return load("ad_triage", {**platform.env, **CONNECTOR_ENV})
 
 
 def generated_lines(count: int, seed: int, fmt: str = "jsonl", malformed: int = 0, id_prefix: str = "") -> list[str]:
@@ -26,7 +47,7 @@ def generated_lines(count: int, seed: int, fmt: str = "jsonl", malformed: int = 
 
 def import_lines(platform, lines: list[str], fmt: str = "jsonl", chunk: int = 500) -> dict:
     out = io.StringIO()
-    with platform.rpc(timeout=120) as rpc:
+    with rpc_as(platform, "ingest_connector", timeout=120) as rpc:
         return run_import(rpc, lines, fmt, chunk, "importer-1", out=out, quiet=True)
 
 
@@ -53,7 +74,7 @@ def raw_ad(ad_id: str = "9001", **overrides) -> dict:
 def observe(platform, db, record: dict, timeout: float = 60) -> dict:
     """Send one ad through the Kafka door (the connector library) and wait until the service stored it."""
     from services.ad_triage.tools.connector import Connector
-    connector = Connector(platform.settings("ad_triage"), "crawler-1")
+    connector = Connector(connector_settings(platform), "crawler-1")
     try:
         assert connector.publish([json.dumps(record)])[0] == 1
     finally:

@@ -5,8 +5,10 @@ import pytest
 
 from services.ad_triage.domain.record_lines import parse_csv, parse_jsonl
 from services.ad_triage.domain.records import Ad
-from services.ad_triage.tests.service.helpers import WORKER, generated_lines, import_lines, observe, published, raw_ad
+from services.ad_triage.tests.service.helpers import (LEAD, OPERATOR, WORKER, generated_lines, import_lines, observe,
+                                                     published, raw_ad)
 from tests.support.graphql import error_code, ok, request_id
+from tests.support.rpc import rpc_as
 
 pytestmark = pytest.mark.stack
 
@@ -39,7 +41,7 @@ def test_every_generated_ad_is_stored_once_and_linked_into_clusters(platform, db
     assert sum(c["ad_count"] for c in clusters) == 2500  # every ad in exactly one cluster
     biggest = max(clusters, key=lambda c: c["ad_count"])
     assert biggest["ad_count"] >= 10 and len(biggest["cities"]) > 1 and biggest["max_contact_spread"] > 1
-    with platform.rpc() as rpc:
+    with rpc_as(platform, "caseworker", "cmm") as rpc:
         detail = rpc.ad_triage.cluster(cluster_id=biggest["_id"])
     assert len(detail["ads"]) == detail["ad_count"] == biggest["ad_count"]
     assert {a["cluster_id"] for a in detail["ads"]} == {biggest["_id"]}
@@ -101,7 +103,7 @@ def test_queue_moves_record_who_and_why_and_refuse_illegal_moves(platform, impor
                         headers=WORKER), "moveTriageItem")
     closed = ok(platform.graphql('mutation($k: ID!, $rid: String!) { closeTriageItem(adKey: $k, reason: "ad removed", '
                                  'requestId: $rid) { state history { fromState toState actor reason } } }',
-                                 {"k": key, "rid": request_id()}, headers={"X-Actor": "lead-2"}), "closeTriageItem")
+                                 {"k": key, "rid": request_id()}, headers=LEAD), "closeTriageItem")
     assert closed["state"] == "closed"
     assert [(m["fromState"], m["toState"], m["actor"], m["reason"]) for m in closed["history"]] == [
         ("new", "assigned", "worker-7", "mine"), ("assigned", "unreachable", "worker-7", "no answer"),
@@ -127,13 +129,13 @@ def test_a_malformed_file_gets_per_record_reasons_and_loses_no_good_record(platf
         assert by_line[n]["ad_key"] == f"{ad.platform}/{ad.ad_id}"
     assert db.ads.count_documents({}) - before == len(good) == report["accepted"]
     listed = ok(platform.graphql("{ adQuarantine(limit: 500) { totalCount items { line reasons format via } } }",
-                                 headers=WORKER), "adQuarantine")
+                                 headers=OPERATOR), "adQuarantine")
     mine = [q for q in listed["items"] if q["format"] == fmt]
     assert sorted(q["line"] for q in mine) == sorted(quarantined)
 
 
 def test_the_same_ad_seen_again_updates_it_and_extends_its_history(platform, db, imported):
-    with platform.rpc() as rpc:
+    with rpc_as(platform, "outreach_worker", "cmm") as rpc:
         first = rpc.ad_triage.submit_ad(record=raw_ad("7001"), actor="crawler-1", request_id="same-ad-first")
         assert first["status"] == "accepted"
         rpc.ad_triage.move_item(ad_key=first["ad_key"], to_state="assigned", reason="look", actor="worker-7")

@@ -9,7 +9,7 @@ import pytest
 from kafka import KafkaConsumer
 from pymongo import MongoClient
 
-from services.ad_triage.tests.service.helpers import WORKER, raw_ad
+from services.ad_triage.tests.service.helpers import CONNECTOR_ENV, WORKER, raw_ad
 from tests.support.graphql import ok, request_id
 from tests.support.waiting import eventually
 
@@ -40,7 +40,8 @@ def planted(door: str, ad_id: str, **overrides) -> dict:
 
 
 def run(platform, *argv: str) -> str:
-    done = subprocess.run([sys.executable, "-m", *argv], env=platform.env, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", *argv], env={**platform.env, **CONNECTOR_ENV}, capture_output=True,
+                          text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout + done.stderr

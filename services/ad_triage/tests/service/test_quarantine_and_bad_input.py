@@ -5,8 +5,9 @@ import pytest
 from nameko.exceptions import RemoteError
 
 from kit import kafka_io
-from services.ad_triage.tests.service.helpers import WORKER, observe, raw_ad
+from services.ad_triage.tests.service.helpers import CONNECTOR, OPERATOR, WORKER, observe, raw_ad
 from tests.support.graphql import error_code, ok, request_id
+from tests.support.rpc import rpc_as
 
 pytestmark = pytest.mark.stack
 
@@ -29,27 +30,33 @@ def test_a_rejected_ad_is_quarantined_encrypted_and_accepted_after_correction(pl
     assert rejected["status"] == "quarantined" and rejected["adKey"] is None
     assert rejected["reasons"] == ["language: must be a two-letter lowercase ISO 639-1 code such as da or en"]
     stored = db.quarantine.find_one({"_id": rejected["quarantineId"]})
-    assert stored["raw"].startswith("enc1:")
+    assert stored["raw"].startswith("enc2:")  # sealed with its key id, bound to its row and field
     dumped = json.dumps(stored, default=str)
     assert "29995173" not in dumped.replace(" ", "") and "29 99 51 73" not in dumped
-    listed = ok(platform.graphql(QUARANTINE, {"status": "OPEN"}, headers=WORKER), "adQuarantine")["items"]
+    listed = ok(platform.graphql(QUARANTINE, {"status": "OPEN"}, headers=OPERATOR), "adQuarantine")["items"]
     assert [(q["quarantineId"], q["platform"], q["adId"], q["via"]) for q in listed] == [
         (rejected["quarantineId"], "dkescort.example", "8001", "gateway")]
 
-    still_bad = ok(platform.graphql(RESUBMIT, {"id": rejected["quarantineId"], "rid": request_id()}, headers=WORKER),
+    still_bad = ok(platform.graphql(RESUBMIT, {"id": rejected["quarantineId"], "rid": request_id()},
+                                    headers=OPERATOR),
                    "resubmitQuarantinedAd")
     assert still_bad["status"] == "quarantined" and still_bad["reasons"] == rejected["reasons"]
     fixed = json.dumps({**record, "language": "da"})
     accepted = ok(platform.graphql(RESUBMIT, {"id": rejected["quarantineId"], "record": fixed, "rid": request_id()},
-                                   headers=WORKER), "resubmitQuarantinedAd")
+                                   headers=OPERATOR), "resubmitQuarantinedAd")
     assert accepted == {"status": "accepted", "adKey": "dkescort.example/8001", "reasons": []}
     assert db.ads.find_one({"_id": "dkescort.example/8001"})["language"] == "da"
-    assert ok(platform.graphql(QUARANTINE, {"status": "OPEN"}, headers=WORKER), "adQuarantine")["totalCount"] == 0
-    done = ok(platform.graphql(QUARANTINE, {"status": "RESUBMITTED"}, headers=WORKER), "adQuarantine")["items"]
+    assert ok(platform.graphql(QUARANTINE, {"status": "OPEN"}, headers=OPERATOR), "adQuarantine")["totalCount"] == 0
+    done = ok(platform.graphql(QUARANTINE, {"status": "RESUBMITTED"}, headers=OPERATOR), "adQuarantine")["items"]
     assert [(q["adKey"], q["attempts"]) for q in done] == [("dkescort.example/8001", 3)]
     again = platform.graphql(RESUBMIT, {"id": rejected["quarantineId"], "record": fixed, "rid": request_id()},
-                             headers=WORKER)
+                             headers=OPERATOR)
     assert error_code(again) == "already_resubmitted"
+
+
+# who may call each method (the access policy): importing is connectors', rule sets and quarantine the operator's
+RPC_ROLES = {"unknown ad": ("outreach_worker", "cmm"), "unknown rule set": ("operator",),
+             "rescore of an inactive version": ("operator",), "unknown quarantine id": ("operator",)}
 
 
 @pytest.mark.parametrize("name, call, code", [
@@ -73,7 +80,8 @@ def test_a_rejected_ad_is_quarantined_encrypted_and_accepted_after_correction(pl
 ])
 def test_rpc_refuses_bad_input_with_a_specific_code_and_writes_nothing(platform, db, name, call, code):
     before = snapshot(db)
-    with platform.rpc() as rpc, pytest.raises(RemoteError) as raised:
+    caller = RPC_ROLES.get(name, ("ingest_connector",))
+    with rpc_as(platform, *caller) as rpc, pytest.raises(RemoteError) as raised:
         call(rpc)
     assert raised.value.exc_type == "CommandRejected"
     assert json.loads(raised.value.value)["code"] == code
@@ -89,21 +97,22 @@ def test_rpc_refuses_bad_input_with_a_specific_code_and_writes_nothing(platform,
     ("missing required ad field", SUBMIT, {"ad": {"platform": "p.example"}, "rid": "missing-field-1"}, None),
     ("bad paging cursor", "{ triageQueue(first: 5, after: \"nope\") { totalCount } }", {}, "invalid_input"),
     ("both paging styles", "{ triageQueue(first: 5, offset: 3) { totalCount } }", {}, "invalid_input"),
-    ("page too large", "{ triageQueue(limit: 100000) { totalCount } }", {}, "invalid_input"),
+    ("page too large", "{ triageQueue(limit: 100000) { totalCount } }", {}, "list_too_large"),
     ("unknown ad", 'mutation { closeTriageItem(adKey: "x.example/1", reason: "r", requestId: "unknown-ad-1") '
                    '{ state } }', {}, "unknown_ad"),
 ])
 def test_graphql_refuses_bad_input_with_a_specific_error_and_writes_nothing(platform, db, name, query, variables,
                                                                             code):
     before = snapshot(db)
-    result = platform.graphql(query, variables, headers=WORKER)
+    result = platform.graphql(query, variables, headers=CONNECTOR if "importAds" in query else WORKER)
     assert result.get("errors"), result
     if code == "GRAPHQL_VALIDATION_FAILED":
         assert "XML" in result["errors"][0]["message"]
     elif code is not None:
         assert error_code(result) == code
     else:
-        assert "adId" in json.dumps(result["errors"])
+        # the edge names the variable and never echoes its value (nor, masked, which field of it was wrong)
+        assert "$ad" in json.dumps(result["errors"]) and "p.example" not in json.dumps(result["errors"])
     assert snapshot(db) == before
 
 

@@ -10,8 +10,10 @@ from services.ad_triage.domain.record_lines import parse_jsonl
 from services.ad_triage.domain.ruleset import ruleset_version
 from services.ad_triage.domain.scoring import score
 from services.ad_triage.domain.stored import to_stored
-from services.ad_triage.tests.service.helpers import generated_lines, import_lines, observe, published, raw_ad
+from services.ad_triage.tests.service.helpers import (generated_lines, import_lines, observe, producers_env, published,
+                                                     raw_ad)
 from tests.support.platform import TEST_KEY
+from tests.support.rpc import rpc_as
 
 pytestmark = pytest.mark.stack
 
@@ -41,7 +43,7 @@ def test_a_new_rule_set_rescores_deterministically_and_emits_only_changed_priori
     assert {k: (s["value_milli"], s["priority"]) for k, s in scores(db).items()} == expected_scores(lines, "1.0.0")
     seen = {e["id"] for e in published(platform, db)}
     before = scores(db)
-    with platform.rpc(timeout=120) as rpc:
+    with rpc_as(platform, "operator", timeout=120) as rpc:
         report = rpc.ad_triage.publish_ruleset(version="1.1.0", actor="lead-1")
     after = scores(db)
     assert {k: (s["value_milli"], s["priority"]) for k, s in after.items()} == expected_scores(lines, "1.1.0")
@@ -63,7 +65,7 @@ def test_a_new_rule_set_rescores_deterministically_and_emits_only_changed_priori
     assert all(s["ruleset_version"] == "1.1.0" for s in after.values())
 
     outbox_rows = db.outbox.count_documents({})
-    with platform.rpc(timeout=120) as rpc:
+    with rpc_as(platform, "operator", timeout=120) as rpc:
         again = rpc.ad_triage.publish_ruleset(version="1.1.0", actor="lead-1")
     assert (again["changed"], again["flagged"]) == (0, 0)
     assert db.outbox.count_documents({}) == outbox_rows and scores(db) == after
@@ -76,8 +78,8 @@ def test_clusters_and_the_published_rule_set_survive_a_restart(platform, db, lin
     # a crash: the in-memory linking state is lost, and what is tested is its rebuild from the stored ads
     service.kill()
     platform.stack.procs.remove(service)
-    platform.service("ad_triage", AD_TRIAGE_RULESET_VERSION="1.0.0")
-    with platform.rpc() as rpc:
+    platform.service("ad_triage", AD_TRIAGE_RULESET_VERSION="1.0.0", **producers_env())
+    with rpc_as(platform, "operator") as rpc, rpc_as(platform, "ingest_connector") as ingest:
         assert rpc.ad_triage.health()["ads_linked"] == len(clusters_before)
         assert rpc.ad_triage.rulesets()["active"] == "1.1.0"  # the published version outranks the start default
         biggest = max(db.clusters.find(), key=lambda c: c["ad_count"])
@@ -86,7 +88,7 @@ def test_clusters_and_the_published_rule_set_survive_a_restart(platform, db, lin
                       == biggest["_id"])
         newcomer = {**member, "platform": "zz.example", "adId": "after-restart", "url": "https://zz.example/1",
                     "text": "A completely different text, written by someone else entirely, about nothing."}
-        result = rpc.ad_triage.submit_ad(record=newcomer, actor="crawler-1")
+        result = ingest.ad_triage.submit_ad(record=newcomer, actor="crawler-1")
     assert result["status"] == "accepted"
     later = raw_ad("after-restart", text="Relaxing massage near the harbour, weekdays only, ask for prices.",
                    contacts=[{"kind": "phone", "value": "+45 29 99 40 12"}])

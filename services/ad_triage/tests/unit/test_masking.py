@@ -45,3 +45,26 @@ def test_known_values_are_masked_even_if_no_pattern_catches_them():
 def test_masking_is_idempotent():
     once = mask_contacts("Ring 29 99 12 34 eller snap: anna_dk")
     assert mask_contacts(once) == once
+
+
+def test_text_is_normalised_before_contacts_are_looked_for():
+    zwj = "\u200d".join("29991234")
+    assert mask_contacts(f"Ring {zwj} nu") == f"Ring {MASK * 8} nu"
+    assert mask_contacts("Anna29991234") == "Anna" + MASK * 8
+
+
+def test_an_ad_id_carrying_a_contact_becomes_a_pseudonym_and_the_url_is_masked():
+    from services.ad_triage.domain.stored import stored_ad_id, stored_url
+    pseudonymise = lambda value: "p1:ad-linkage:" + str(abs(hash(value)))  # noqa: E731
+    assert stored_ad_id("p", "100000", pseudonymise) == "100000"  # a platform's numbering stays
+    assert stored_ad_id("p", "29991234", pseudonymise, ["29991234"]).startswith("m-")  # unless it is the number
+    masked_id = stored_ad_id("p", "anna-29991234", pseudonymise)
+    assert masked_id.startswith("m-") and "29991234" not in masked_id
+    assert "29991234" not in stored_url("https://x.example/anna-29991234", "anna-29991234", masked_id)
+    assert stored_url("https://x.example/a/100000", "100000", "100000") == "https://x.example/a/100000"
+
+
+def test_event_cities_come_from_the_list_only():
+    from services.ad_triage.domain.places import known_city
+    assert known_city("Kbh") == "københavn" and known_city("ＡＡＲＨＵＳ") == "aarhus"
+    assert known_city("Ring 29991234 Anna") is None and known_city("x" * 5000) is None

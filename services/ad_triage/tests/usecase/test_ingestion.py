@@ -3,13 +3,19 @@ storage (an aborted ingest, a second instance)."""
 from __future__ import annotations
 
 import json
+import os
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from kit.signing import Signer, UnverifiedEvent
 from services.ad_triage.commands.rulesets import RuleSets
 from services.ad_triage.commands.sources import Sources
 from services.ad_triage.domain.arrivals import split_lines
 from services.ad_triage.domain.events import FLAGGED, observed_data
+from services.ad_triage.domain.records import RecordRejected
+from services.ad_triage.storage import AdTriageStore
+from tests.support.memory_store import make_store
 
 from .conftest import another_instance, assert_linking_equals_storage, import_lines, lines
 
@@ -23,13 +29,13 @@ def test_an_import_reports_accepted_and_quarantined_records_and_stages_flagged_e
     flagged = list(store.db.outbox.find({"type": FLAGGED}))
     assert report["flagged"] == len(flagged) > 0
     assert {row["key"] for row in flagged} <= {d["_id"] for d in store.db.ads.find({}, {"_id": 1})}
-    assert all(q["raw"].startswith("enc1:") for q in store.db.quarantine.find())
+    assert all(q["raw"].startswith("enc2:") for q in store.db.quarantine.find())
 
 
 def test_the_same_ad_seen_twice_adds_a_sighting_not_a_duplicate(store):
     record = json.loads(lines(1, seed=9)[0])
     import_lines(store, [json.dumps(record)], request_id="first-import")
-    later = {**record, "lastSeen": "2030-01-01T00:00:00+00:00", "text": record["text"] + " New photos."}
+    later = {**record, "lastSeen": "2024-01-01T00:00:00+00:00", "text": record["text"] + " New photos."}
     again = import_lines(store, [json.dumps(later)], request_id="second-import")
     replayed = import_lines(store, [json.dumps(later)], request_id="second-import")
     assert (again["updated"], replayed["unchanged"]) == (1, 1)
@@ -69,10 +75,46 @@ def test_two_instances_ingesting_into_one_database_link_alike(store):
     assert stored == {f"{k[0]}/{k[1]}": network.cluster_of(k) for k in network.linked}
 
 
-def test_an_observation_event_is_ingested_once(store):
-    arrivals, _ = split_lines(lines(1, seed=11), "jsonl", store.pseudonymise, "connector", "kafka")
-    event = {"id": "ev-1", "type": "ad_triage.ad.observed", "subject": "s",
-             "data": observed_data(arrivals[0].ad, arrivals[0].ad.last_seen, "crawler-1")}
-    assert Sources(store).observed(event)["accepted"] == 1
-    assert Sources(store).observed(event)["unchanged"] == 1
-    assert [s["via"] for s in store.db.ads.find_one()["sightings"]] == ["kafka"]
+def _signed_observation(store, signer: Signer, event_id: str = "ev-1", seed: int = 11, **changes) -> dict:
+    arrivals, _ = split_lines(lines(1, seed=seed), "jsonl", store.pseudonymise, "connector", "kafka")
+    event = {"id": event_id, "type": "ad_triage.ad.observed", "subject": "s",
+             "data": {**observed_data(arrivals[0].ad, arrivals[0].ad.last_seen, signer.producer), **changes}}
+    event["data"]["signature"] = signer.signature(event)
+    return event
+
+
+@pytest.fixture
+def signer():
+    return Signer("crawler-1", os.urandom(32))
+
+
+@pytest.fixture
+def registered(signer):
+    """A store whose producer registry knows crawler-1."""
+    return make_store(AdTriageStore, "ad_triage", AD_TRIAGE_PRODUCERS=f"crawler-1:{signer.public_key()}")
+
+
+def test_an_observation_event_is_ingested_once(registered, signer):
+    event = _signed_observation(registered, signer)
+    assert Sources(registered).observed(event)["accepted"] == 1
+    assert Sources(registered).observed(event)["unchanged"] == 1
+    assert [s["via"] for s in registered.db.ads.find_one()["sightings"]] == ["kafka"]
+
+
+def test_observations_from_unregistered_producers_or_the_future_are_refused(registered, signer):
+    unsigned = _signed_observation(registered, signer)
+    del unsigned["data"]["signature"]
+    stranger = _signed_observation(registered, Signer("crawler-9", os.urandom(32)), "ev-2")
+    impostor = _signed_observation(registered, Signer("crawler-1", os.urandom(32)), "ev-3")
+    tampered = _signed_observation(registered, signer, "ev-4")
+    tampered["data"]["text"] += " changed after signing"
+    claims_other = _signed_observation(registered, signer, "ev-5")
+    claims_other["data"]["connector"] = "crawler-2"
+    for event, reason in ((unsigned, "unsigned"), (stranger, "not registered"), (impostor, "does not match"),
+                          (tampered, "does not match"), (claims_other, "does not match")):
+        with pytest.raises(UnverifiedEvent, match=reason):
+            Sources(registered).observed(event)
+    future = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+    with pytest.raises(RecordRejected, match="lastSeen: in the future"):
+        Sources(registered).observed(_signed_observation(registered, signer, "ev-6", lastSeen=future))
+    assert registered.db.ads.count_documents({}) == 0

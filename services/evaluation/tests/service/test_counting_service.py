@@ -6,6 +6,7 @@ import pytest
 from kit.contracts import default_registry
 from kit.envelope import new_event
 from tests.support.events import caught_up, produce_events, submitted
+from tests.support.rpc import rpc_as
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.stack
@@ -19,7 +20,7 @@ def drafted() -> dict:
 
 
 def counts(platform) -> dict[int, int]:
-    with platform.rpc() as rpc:
+    with rpc_as(platform, "evaluator") as rpc:
         answer = rpc.evaluation.activity_counts()
     return {row["initiative"]: row["count"] for row in answer["applications_submitted"]}
 
@@ -39,6 +40,6 @@ def test_each_submission_counts_once_and_other_types_are_passed_over(platform):
 
 def test_an_initiative_outside_the_plan_is_refused_at_the_rpc_edge(platform):
     from nameko.exceptions import RemoteError
-    with platform.rpc() as rpc, pytest.raises(RemoteError) as refused:
+    with rpc_as(platform, "evaluator") as rpc, pytest.raises(RemoteError) as refused:
         rpc.evaluation.activity_counts(initiative=9)
     assert refused.value.exc_type == "CommandRejected" and "initiative" in refused.value.value

@@ -4,11 +4,12 @@ from __future__ import annotations
 import uuid
 
 from tests.support.graphql import ok
+from tests.support.tokens import bearer
 
 UNIVERSITY = "DK-CVR-11234569"
 NGO = "DK-CVR-10000009"
 PRO_VEST = "DK-CVR-13703701"
-OFFICER = {"X-Actor": "officer-test"}
+OFFICER = bearer("grant_officer", "ministry", subject="officer-test")  # a ministry grant officer's token
 
 APPLICATION_FIELDS = "id state requestedOre noteCount history { fromState toState actor }"
 

@@ -8,6 +8,7 @@ from pymongo import MongoClient
 from services.grants.tests.service.helpers import NGO, OFFICER, UNIVERSITY, award, draft, register, rid, step, \
     to_assessment
 from tests.support.graphql import error_code, ok
+from tests.support.rpc import rpc_as
 
 pytestmark = pytest.mark.stack
 
@@ -73,7 +74,7 @@ def test_graphql_refuses_fractional_money_before_it_reaches_a_service(platform, 
 def test_rpc_rejects_with_a_specific_code_and_writes_nothing(platform, db, assessed, kwargs, code):
     before = snapshot(db)
     arguments = {"application_id": assessed, "award_date": "2016-05-01", "actor": "officer-rpc", **kwargs}
-    with platform.rpc() as rpc, pytest.raises(RemoteError) as raised:
+    with rpc_as(platform, "grant_officer", "ministry") as rpc, pytest.raises(RemoteError) as raised:
         rpc.grants.award_application(**arguments)
     assert raised.value.exc_type == "CommandRejected"
     assert json.loads(raised.value.value)["code"] == code

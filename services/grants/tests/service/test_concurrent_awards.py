@@ -5,6 +5,7 @@ import threading
 import pytest
 
 from services.grants.tests.service.helpers import NGO, UNIVERSITY
+from tests.support.rpc import rpc_as
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.stack
@@ -24,7 +25,7 @@ def in_assessment(rpc, requested: int) -> str:
 
 
 def test_fifty_concurrent_awards_for_the_last_krone(platform):
-    with platform.rpc() as rpc:
+    with rpc_as(platform, "grant_officer", "ministry") as rpc:
         rpc.grants.register_organisation(org_id=UNIVERSITY, name="University", roles=["knowledge_institution"])
         rpc.grants.register_organisation(org_id=NGO, name="NGO", roles=["applicant"])
         big = in_assessment(rpc, 449_999_900)
@@ -35,7 +36,8 @@ def test_fifty_concurrent_awards_for_the_last_krone(platform):
     start, outcomes, lock = threading.Barrier(RACERS), [], threading.Lock()
 
     def race(app_id: str) -> None:
-        with platform.rpc(timeout=60) as own:  # one connection per caller, as separate clients would have
+        # one connection per caller, as separate clients would have
+        with rpc_as(platform, "grant_officer", "ministry", timeout=60) as own:
             start.wait()
             try:
                 own.grants.award_application(application_id=app_id, amount_ore=100, award_date="2016-05-01",
@@ -55,7 +57,7 @@ def test_fifty_concurrent_awards_for_the_last_krone(platform):
 
     assert sorted(set(outcomes)) == ["awarded", "budget_exceeded"], outcomes
     assert outcomes.count("awarded") == 1 and len(outcomes) == RACERS
-    with platform.rpc() as rpc:
+    with rpc_as(platform, "grant_officer", "ministry") as rpc:
         pool = next(p for p in rpc.grants.pools() if p["code"] == POOL)
         states = [rpc.grants.application(a)["state"] for a in racers]
         recomputed = next(p for p in rpc.grants.recomputed_pools() if p["code"] == POOL)
