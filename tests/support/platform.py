@@ -156,12 +156,32 @@ def connector_env() -> dict[str, str]:
             "AD_TRIAGE_PRODUCERS": ",".join(f"{name}:{public}" for name in TEST_PRODUCERS)}
 
 
+# services that exist only in the tests (a deliberately failing consumer, evaluation under another name for a
+# replay) need policy entries like any other; the test session's policy is the repository's plus these
+TEST_ONLY_OPERATIONS = {
+    "flaky.health": {"gateway": "any", "operator": "any"},
+    "evaluation_replay.health": {"gateway": "any", "operator": "any"},
+    "evaluation_replay.activity_counts": {"evaluator": "any", "grant_officer": "any", "operator": "any"},
+}
+
+
+def test_policy_file(workdir: Path) -> Path:
+    lines = [(ROOT / "policy" / "access.toml").read_text(), "\n# -- test-only services (tests/support/platform.py) --"]
+    for operation, allow in TEST_ONLY_OPERATIONS.items():
+        roles = ", ".join(f'{role} = "{scope}"' for role, scope in allow.items())
+        lines.append(f'[operations."{operation}"]\nallow = {{ {roles} }}\n')
+    path = workdir / "access-policy.toml"
+    path.write_text("\n".join(lines))
+    return path
+
+
 def start_infrastructure(workdir: Path) -> Stack:
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PSEUDONYM_KEY": TEST_KEY,
            "NOTES_ENCRYPTION_KEY": NOTES_KEY, "PRINCIPAL_KEY": PRINCIPAL_KEY, "LOG_LEVEL": "INFO",
            "HOME": str(Path.home())}
     env.update(tokens.issuer(workdir / "issuer").env())  # the gateways trust the session's local issuer
     env.update(connector_env())
+    env["ACCESS_POLICY_FILE"] = str(test_policy_file(workdir))
     infra = Stack(workdir, env)
     infra.start_kafka(free_port(), workdir / "kafka")
     infra.start_mongo(free_port(), workdir / "mongo")
