@@ -149,19 +149,20 @@ def sealed(principal, key=KEY, expires_in=60.0):
 OFFICER = who("grant_officer", "ministry")
 
 
+# headers are made when the test runs, not when it is collected: a sealed principal expires (here after 60 s)
 @pytest.mark.parametrize("headers, code", [
-    ({}, "unauthenticated"),
-    ({HEADER: "v1.e30.AAAA"}, "unauthenticated"),  # malformed
-    ({HEADER: sealed(OFFICER, key=b"x" * 32)}, "unauthenticated"),  # forged: another key
-    ({HEADER: sealed(OFFICER, expires_in=-60)}, "unauthenticated"),  # expired
-    ({HEADER: sealed(ANONYMOUS)}, "unauthenticated"),  # anonymous may not register organisations
-    ({HEADER: sealed(who("applicant", NGO))}, "forbidden"),
-    ({HEADER: sealed(who("grant_officer", "cmm"))}, "forbidden"),
-    ({CALLER_KEY: "grant_officer"}, "unauthenticated"),  # a header cannot stand in for the checked caller
+    (lambda: {}, "unauthenticated"),
+    (lambda: {HEADER: "v1.e30.AAAA"}, "unauthenticated"),  # malformed
+    (lambda: {HEADER: sealed(OFFICER, key=b"x" * 32)}, "unauthenticated"),  # forged: another key
+    (lambda: {HEADER: sealed(OFFICER, expires_in=-60)}, "unauthenticated"),  # expired
+    (lambda: {HEADER: sealed(ANONYMOUS)}, "unauthenticated"),  # anonymous may not register organisations
+    (lambda: {HEADER: sealed(who("applicant", NGO))}, "forbidden"),
+    (lambda: {HEADER: sealed(who("grant_officer", "cmm"))}, "forbidden"),
+    (lambda: {CALLER_KEY: "grant_officer"}, "unauthenticated"),  # a header cannot stand in for the checked caller
 ])
 def test_a_request_without_an_allowed_principal_never_reaches_a_worker(entrypoint, headers, code):
     entry, spawned, answered = entrypoint
-    entry.handle_message({"args": [], "kwargs": {}}, message(**headers))
+    entry.handle_message({"args": [], "kwargs": {}}, message(**headers()))
     assert spawned == []
     assert isinstance(answered[0], CommandRejected) and answered[0].code == code
     assert "v1." not in answered[0].message  # the refusal never repeats the token
