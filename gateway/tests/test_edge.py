@@ -314,12 +314,12 @@ def test_websocket_operations_are_authorized_and_audited_like_http(rpc):
 
 
 # -- money -------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("value, expected", [(350000000, 350000000), ("100", 100), (-5, -5)])
+@pytest.mark.parametrize("value, expected", [(350000000, 350000000), (-5, -5)])
 def test_ore_accepts_integers(value, expected):
     assert Ore.parse_value(value) == expected
 
 
-@pytest.mark.parametrize("value", [12.5, "12.5", True, None, 2 ** 60])
+@pytest.mark.parametrize("value", [12.5, "12.5", "100", True, None, 2 ** 60])  # a string is never read as øre
 def test_ore_refuses_anything_fractional_or_not_a_number(value):
     with pytest.raises(GraphQLError):
         Ore.parse_value(value)

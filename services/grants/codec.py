@@ -14,8 +14,11 @@ from services.grants.domain.organisations import Organisation, Role
 NOTE, REASON = "assessment_notes.text", "history.reason"
 
 
-def organisation_doc(org: Organisation) -> dict:
-    return {"_id": org.id, "name": org.name, "roles": sorted(r.value for r in org.roles)}
+def organisation_doc(org: Organisation, version: int = 1, history: list | None = None) -> dict:
+    """``history``: one entry per change (version, actor, at, changes); names are not personal data here (they
+    are organisations'), so the history is stored in the clear like the name itself."""
+    return {"_id": org.id, "name": org.name, "roles": sorted(r.value for r in org.roles), "version": version,
+            "history": list(history or [])}
 
 
 def organisation(doc: dict) -> Organisation:
@@ -28,7 +31,7 @@ def application_doc(app: Application, cipher: FieldCipher, version: int) -> dict
         "_id": app.id, "pool_code": app.pool_code, "applicant_id": app.applicant_id,
         "knowledge_partner_id": app.knowledge_partner_id, "title": app.title, "description": app.description,
         "requested_ore": app.requested_ore, "start": app.start.isoformat(), "end": app.end.isoformat(),
-        "state": app.state.value, "version": version,
+        "state": app.state.value, "version": version, "awarded_ore": app.awarded_ore,
         # reasons are free text like the notes: they may name people, so they are encrypted too
         "history": [{"from": t.from_state.value if t.from_state else None, "to": t.to_state.value,
                      "actor": t.actor, "at": t.at, "reason": cipher.encrypt(t.reason, context, REASON) if t.reason else ""}
@@ -50,7 +53,7 @@ def application(doc: dict, cipher: FieldCipher | None = None) -> Application:
         end=date.fromisoformat(doc["end"]), state=State(doc["state"]),
         history=[Transition(State(t["from"]) if t["from"] else None, State(t["to"]), t["actor"], utc(t["at"]),
                             _reason(t["reason"], cipher, context)) for t in doc["history"]],
-        assessment_notes=notes,
+        assessment_notes=notes, awarded_ore=doc.get("awarded_ore"),
     )
 
 
@@ -77,11 +80,12 @@ def pool_balance(doc: dict) -> PoolBalance:
 
 def grant_doc(balance: GrantBalance) -> dict:
     return {"_id": balance.grant_id, "pool": balance.pool, "committed": balance.committed,
-            "disbursed": balance.disbursed, "withdrawn": balance.withdrawn}
+            "disbursed": balance.disbursed, "withdrawn": balance.withdrawn, "award_date": balance.award_date}
 
 
 def grant_balance(doc: dict) -> GrantBalance:
-    return GrantBalance(doc["_id"], doc["pool"], doc["committed"], doc["disbursed"], doc["withdrawn"])
+    return GrantBalance(doc["_id"], doc["pool"], doc["committed"], doc["disbursed"], doc["withdrawn"],
+                        doc.get("award_date"))
 
 
 def obligation_doc(ob: Obligation) -> dict:

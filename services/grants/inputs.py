@@ -12,13 +12,19 @@ from services.grants.domain.pools import Pool, resolve
 from services.grants.domain.reference import ActionPlan
 
 __all__ = ["InvalidInput", "actor", "amount", "application_id", "day", "filter_value", "obligation_id", "optional_day",
-           "optional_org_id", "optional_text", "org_id", "pool", "roles", "text"]
+           "optional_org_id", "optional_text", "org_id", "pool", "roles", "text", "version"]
 
 ID_LIMIT = 64  # application ids are "app-" and 32 hex digits; the limit refuses anything that is no id
 
 
 def amount(value: object, field: str) -> int:
     return parse_ore(value, field=field)
+
+
+def version(value: object, field: str = "version") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput(f"{field} must be a positive integer (the version last read)", field)
+    return value
 
 
 def org_id(value: object, field: str) -> str:

@@ -9,7 +9,7 @@ from datetime import date
 
 from services.grants import inputs
 from services.grants.domain import csv_export, giving360
-from services.grants.domain.applications import State
+from services.grants.domain.applications import GRANT_STATES, State
 from services.grants.domain.attribution import attribute
 from services.grants.domain.balances import recompute_balances
 from services.grants.domain.errors import UnknownOrganisation
@@ -18,7 +18,7 @@ from services.grants.domain.grant_records import grant_records
 from services.grants.domain.pools import grant_pools
 from services.grants.domain.reference import ActionPlan
 from services.grants.storage import GrantsStore
-from services.grants.views import application_doc_view, grant_balance_view, organisation_view, plain, pool_view
+from services.grants.views import application_doc_view, audit_view, grant_view, organisation_view, plain, pool_view
 
 PUBLISHED = (State.AWARDED, State.ACTIVE, State.CLOSED)  # the states whose grants the open-data exports list
 
@@ -44,6 +44,14 @@ class GrantsQueries:
         balances = recompute_balances(self.store.ledger_events())
         return [pool_view(p, balances) for p in balances.pools.values()]
 
+    def ledger_audit(self) -> dict:
+        """Stored balances beside those recomputed from the ledger's events, with any difference (a grant
+        officer's audit)."""
+        def work(session):  # one snapshot: the stored figures and the events they should follow from
+            stored, _ = self.store.balances(session)
+            return audit_view(stored, recompute_balances(self.store.ledger_events(session)))
+        return self.store.transaction(work)
+
     def applications(self, *, pool_code=None, state=None, applicant_id=None) -> list[dict]:
         pool_code, state = inputs.filter_value(pool_code, "pool_code"), inputs.filter_value(state, "state")
         applicant_id = inputs.filter_value(applicant_id, "applicant_id")
@@ -66,21 +74,24 @@ class GrantsQueries:
         return [{"author": n.author, "at": n.at.isoformat(), "text": n.text} for n in found[0].assessment_notes]
 
     def grant(self, grant_id) -> dict | None:
+        """A grant: an application that was awarded (awarded, active, closed, or withdrawn after its award).
+        Anything else, an application never awarded included, answers as no grant."""
         app = self.application(grant_id)
         if app is None:
             return None
         balance = self.store.grant_balance(app["id"])
-        obligations = [plain(o) for o in self.store.obligations_of(app["id"])]
-        return {"application": app, "balance": None if balance is None else grant_balance_view(balance),
-                "obligations": obligations}
+        if State(app["state"]) not in GRANT_STATES and balance is None:
+            return None
+        return grant_view(app, balance, [plain(o) for o in self.store.obligations_of(app["id"])])
 
     def organisation(self, org_id) -> dict:
-        org = self.store.organisation(inputs.org_id(org_id, "org_id"))
-        if org is None or not self._visible(org.id):
+        found = self.store.organisation_record(inputs.org_id(org_id, "org_id"))
+        if found is None or not self._visible(found[0].id):
             raise UnknownOrganisation(f"no organisation with id {org_id!r}", field="org_id")
+        org, version, history = found
         apps = self.applications(applicant_id=org.id)
         grants = self.store.grant_balances([a["id"] for a in apps])
-        return {**organisation_view(org), "applications": apps, "grant_count": len(grants),
+        return {**organisation_view(org, version, history), "applications": apps, "grant_count": len(grants),
                 "committed_ore": sum(g.committed for g in grants), "disbursed_ore": sum(g.disbursed for g in grants)}
 
     def organisations(self) -> list[dict]:

@@ -63,9 +63,14 @@ class GrantsService(HealthCheck, RecordRetention):
 
     # -- organisations and applications ----------------------------------------------------------------------------
     @command
-    def register_organisation(self, *, org_id, name, roles, request_id=None) -> dict:
-        return OrganisationCommands(self.store, PLAN).register(org_id=org_id, name=name, roles=roles,
+    def register_organisation(self, *, org_id, name, roles, actor=None, request_id=None) -> dict:
+        return OrganisationCommands(self.store, PLAN).register(org_id=org_id, name=name, roles=roles, actor=actor,
                                                                request_id=request_id)
+
+    @command
+    def change_organisation(self, *, org_id, version, actor, name=None, roles=None, request_id=None) -> dict:
+        return OrganisationCommands(self.store, PLAN).change(org_id=org_id, version=version, actor=actor, name=name,
+                                                             roles=roles, request_id=request_id)
 
     @command
     def draft_application(self, *, pool_code, applicant_id, title, description, requested_ore, start, end, actor,
@@ -90,9 +95,10 @@ class GrantsService(HealthCheck, RecordRetention):
                                                       request_id=request_id)
 
     @command
-    def award_application(self, *, application_id, amount_ore, award_date, actor, request_id=None) -> dict:
+    def award_application(self, *, application_id, amount_ore, award_date, actor, reason=None,
+                          request_id=None) -> dict:
         return self._applications.award(application_id=application_id, amount_ore=amount_ore,
-                                        award_date=award_date, actor=actor, request_id=request_id)
+                                        award_date=award_date, actor=actor, reason=reason, request_id=request_id)
 
     # -- money -------------------------------------------------------------------------------------------------------
     @command
@@ -141,6 +147,10 @@ class GrantsService(HealthCheck, RecordRetention):
     @command
     def recomputed_pools(self) -> list:
         return self._queries.recomputed_pools()
+
+    @command
+    def ledger_audit(self) -> dict:
+        return self._queries.ledger_audit()
 
     @command
     def applications(self, *, pool_code=None, state=None, applicant_id=None) -> list:

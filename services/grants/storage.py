@@ -53,8 +53,8 @@ class GrantsStore(MongoStore):
             outgoing.append((event.type, event.subject, data))
         self.emit_many(session, outgoing)
 
-    def ledger_events(self) -> list[dict]:
-        return list(self.db.ledger_events.find({}, {"_id": 0}).sort("order", ASCENDING))
+    def ledger_events(self, session=None) -> list[dict]:
+        return list(self.db.ledger_events.find({}, {"_id": 0}, session=session).sort("order", ASCENDING))
 
     def ledger_opened(self) -> bool:
         return self.db.pools.find_one() is not None
@@ -70,9 +70,40 @@ class GrantsStore(MongoStore):
             pass  # another instance opened it first
 
     # -- organisations ---------------------------------------------------------------------------------------------
-    def save_organisation(self, session, org: Organisation) -> None:
-        self.db.organisations.replace_one({"_id": org.id}, codec.organisation_doc(org), upsert=True,
-                                          session=session)
+    def insert_organisation(self, session, org: Organisation, history: list) -> None:
+        try:
+            self.db.organisations.insert_one(codec.organisation_doc(org, 1, history), session=session)
+        except DuplicateKeyError:
+            raise Conflict(f"organisation {org.id}") from None  # registered concurrently: the retry finds it
+
+    def organisation_record(self, org_id: str, session=None) -> tuple[Organisation, int, list] | None:
+        """The organisation, its version and its history of changes."""
+        doc = self.db.organisations.find_one({"_id": org_id}, session=session)
+        if doc is None:
+            return None
+        return codec.organisation(doc), doc.get("version", 1), list(doc.get("history", ()))
+
+    def save_organisation(self, session, org: Organisation, version: int, history: list) -> None:
+        """Write a changed organisation over ``version`` (version-checked: a concurrent change retries)."""
+        result = self.db.organisations.replace_one({"_id": org.id, "version": version},
+                                                   codec.organisation_doc(org, version + 1, history),
+                                                   session=session)
+        if result.matched_count != 1:
+            raise Conflict(f"organisation {org.id}")
+
+    def applications_naming(self, org_id: str, session=None) -> list[tuple[str, str, str]]:
+        """(application id, state, 'applicant' or 'knowledge_partner') of every application naming the
+        organisation."""
+        docs = self.db.applications.find({"$or": [{"applicant_id": org_id}, {"knowledge_partner_id": org_id}]},
+                                         {"_id": 1, "state": 1, "applicant_id": 1, "knowledge_partner_id": 1},
+                                         session=session)
+        found = []
+        for d in docs:
+            if d["applicant_id"] == org_id:
+                found.append((d["_id"], d["state"], "applicant"))
+            if d.get("knowledge_partner_id") == org_id:
+                found.append((d["_id"], d["state"], "knowledge_partner"))
+        return found
 
     def organisation(self, org_id: str, session=None) -> Organisation | None:
         doc = self.db.organisations.find_one({"_id": org_id}, session=session)
@@ -102,11 +133,16 @@ class GrantsStore(MongoStore):
 
     def application_docs(self, *, application_id: str | None = None, pool_code: str | None = None,
                          state: str | None = None, applicant_id: str | None = None) -> list[dict]:
-        """Stored applications matching every filter given, without their (encrypted) notes."""
+        """Stored applications matching every filter given, without their (encrypted) notes: ``note_count`` says
+        how many there are."""
         filters = (("_id", application_id), ("pool_code", pool_code), ("state", state),
                    ("applicant_id", applicant_id))
         query = {k: v for k, v in filters if v is not None}
-        return list(self.db.applications.find(query, {"assessment_notes": 0}).sort("_id", ASCENDING))
+        # the ciphertext is not asked for (nx-27017 ignores the dotted projection, so it is also dropped here)
+        docs = list(self.db.applications.find(query, {"assessment_notes.text": 0}).sort("_id", ASCENDING))
+        for doc in docs:
+            doc["note_count"] = len(doc.pop("assessment_notes", None) or ())
+        return docs
 
     def applications_in(self, states: tuple[State, ...]) -> list[Application]:
         """Applications in these states, rebuilt without a cipher: their notes and reasons stay encrypted."""
@@ -122,8 +158,8 @@ class GrantsStore(MongoStore):
         """The obligation with this id as a list of at most one (the domain's ``fulfil`` looks it up there)."""
         return self._obligations({"_id": obligation_id}, session)
 
-    def obligations_of(self, grant_id: str) -> list[Obligation]:
-        return self._obligations({"grant_id": grant_id})
+    def obligations_of(self, grant_id: str, session=None) -> list[Obligation]:
+        return self._obligations({"grant_id": grant_id}, session)
 
     def unreported_obligations(self, session=None) -> list[Obligation]:
         """Obligations neither fulfilled nor yet reported overdue: the candidates of the overdue check."""
@@ -133,8 +169,8 @@ class GrantsStore(MongoStore):
         return [codec.obligation(d) for d in self.db.obligations.find(query, session=session).sort("_id", 1)]
 
     # -- ledger balances -------------------------------------------------------------------------------------------
-    def grant_balance(self, grant_id: str) -> GrantBalance | None:
-        doc = self.db.grant_balances.find_one({"_id": grant_id})
+    def grant_balance(self, grant_id: str, session=None) -> GrantBalance | None:
+        doc = self.db.grant_balances.find_one({"_id": grant_id}, session=session)
         return codec.grant_balance(doc) if doc else None
 
     def grant_balances(self, grant_ids: list[str]) -> list[GrantBalance]:

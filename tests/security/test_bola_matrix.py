@@ -132,6 +132,13 @@ def fixture(platform) -> dict:
         f'knowledgePartnerId: "{UNIVERSITY}", title: "Outreach", description: "Methods", requestedOre: 1000000, '
         'start: "2016-03-01", end: "2017-12-31", requestId: $rid) { id } }', {"rid": request_id()}, as_=officer),
         "draftGrantApplication")["id"]
+    # Query.grant answers only for grants: the fixture's application is awarded, so it is one
+    for step in (f'submitGrantApplication(applicationId: "{app}"',
+                 f'moveGrantApplication(applicationId: "{app}", move: START_ASSESSMENT',
+                 f'awardGrantApplication(applicationId: "{app}", amountOre: 1000000, awardDate: "2016-04-01"'):
+        field = step.split("(")[0]
+        ok(platform.graphql(f'mutation($rid: String!) {{ {step}, requestId: $rid) {{ id }} }}',
+                            {"rid": request_id()}, as_=officer), field)
     ad = {"platform": "dkescort.example", "adId": "bola-1", "url": "https://dkescort.example/annonce/bola-1",
           "firstSeen": "2016-05-01T10:00:00+00:00", "lastSeen": "2016-05-03T10:00:00+00:00", "title": "Anna",
           "text": "Sweet girl. Professional and discreet. Call me.", "language": "en", "location": "Odense",

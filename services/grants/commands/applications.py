@@ -8,7 +8,7 @@ import uuid
 
 from services.grants import inputs
 from services.grants.commands import Commands
-from services.grants.commands.ledger import settle
+from services.grants.commands.ledger import application_event_data, settle
 from services.grants.domain import applications as apps
 from services.grants.domain.applications import Application, State
 from services.grants.domain.errors import UnknownApplication, UnknownOrganisation
@@ -84,19 +84,23 @@ class ApplicationCommands(Commands):
             return []
         return self._change("add_assessment_note", request_id, application_id, {"text": note, "actor": who}, change)
 
-    def award(self, *, application_id, amount_ore, award_date, actor, request_id=None) -> dict:
-        """Award and commit in one transaction: the application is awarded only if the pool can pay."""
+    def award(self, *, application_id, amount_ore, award_date, actor, reason=None, request_id=None) -> dict:
+        """Award and commit in one transaction: the application is awarded only if the pool can pay. An award above
+        the amount applied for needs ``reason`` (recorded with the decision, encrypted at rest)."""
         amount, on, who = inputs.amount(amount_ore, "amount_ore"), inputs.day(award_date, "award_date"), \
             inputs.actor(actor)
+        why = inputs.optional_text(reason, "reason", limit=1000) or ""
 
         def change(session, app, pool):
-            event = app.transition(State.AWARDED, actor=who, clock=self.clock)
+            event = app.award(amount, actor=who, clock=self.clock, reason=why)
             settle(self, session, pool.code,
                    lambda ledger: ledger.commit(app.id, pool.code, amount, award_date=on, actor=who))
             self.store.save_obligations(session, obligations_for(app, pool))
             return [event]
-        return self._change("award", request_id, application_id,
-                            {"amount_ore": amount, "award_date": on, "actor": who}, change)
+        arguments = {"amount_ore": amount, "award_date": on, "actor": who}
+        if why:  # bound to the request record only when given: a retry of an award without reason stays the same
+            arguments["reason"] = why
+        return self._change("award", request_id, application_id, arguments, change)
 
     # -- shared steps ----------------------------------------------------------------------------------------------
     def _change(self, method: str, request_id, application_id, arguments: dict, change) -> dict:
@@ -119,7 +123,4 @@ class ApplicationCommands(Commands):
 
     def _emit(self, session, event: DomainEvent, app: Application, pool: Pool) -> None:
         """Application events carry what consumers need about the application (not its free text)."""
-        data = {**event.as_dict()["data"], "initiative": pool.initiative_number, "applicantId": app.applicant_id,
-                "knowledgePartnerId": app.knowledge_partner_id, "requestedOre": app.requested_ore,
-                "period": {"start": app.start.isoformat(), "end": app.end.isoformat()}}
-        self.store.emit_event(session, event, data)
+        self.store.emit_event(session, event, application_event_data(event, app, self.plan))

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import Enum
 
 from .eligibility import check_eligibility
-from .errors import InvalidInput, TransitionNotAllowed
+from .errors import AwardAboveRequested, GrantNotPayable, InvalidInput, TransitionNotAllowed
 from .events import Clock, DomainEvent, aware, require_text
 from .organisations import Directory
 from .pools import Pool
@@ -53,6 +53,10 @@ EVENT_TYPES: dict[State, str] = {
 
 # a decision against the applicant must say why; routine steps may leave the reason empty
 REASON_REQUIRED = frozenset({State.REJECTED, State.WITHDRAWN})
+# the states in which a grant may be paid: awarded and not yet closed or withdrawn
+PAYABLE = frozenset({State.AWARDED, State.ACTIVE})
+# the states in which an application is a grant (the award was made); ``grant(id)`` answers only for these
+GRANT_STATES = frozenset({State.AWARDED, State.ACTIVE, State.CLOSED})
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,42 @@ class Application:
     history: list[Transition] = field(default_factory=list)
     # SENSITIVE, kept apart from every other field so the adapter can encrypt the whole list
     assessment_notes: list[AssessmentNote] = field(default_factory=list)
+    awarded_ore: int | None = None  # the amount of the award decision; None until awarded
+
+    def award(self, amount_ore: int, *, actor: str, clock: Clock, reason: str = "") -> DomainEvent:
+        """Decide the award. More than was applied for needs an explicit reason, recorded with the decision (the
+        reason is free text like every other one: the adapter encrypts it)."""
+        if State.AWARDED not in ALLOWED[self.state]:
+            raise TransitionNotAllowed(f"application {self.id}: cannot go from {self.state.value} to awarded",
+                                       from_state=self.state.value, to_state=State.AWARDED.value)
+        if not isinstance(reason, str):
+            raise InvalidInput(f"reason must be a string, got {reason!r}", field="reason")
+        if amount_ore > self.requested_ore and not reason.strip():
+            raise AwardAboveRequested(
+                f"application {self.id}: the award of {amount_ore} øre is above the {self.requested_ore} øre "
+                f"applied for; give the reason for awarding more, or award at most the amount applied for",
+                field="reason", requested_ore=self.requested_ore, amount_ore=amount_ore)
+        event = self.transition(State.AWARDED, actor=actor, clock=clock, reason=reason)
+        self.awarded_ore = amount_ore
+        return event
+
+    def withdraw_grant(self, *, actor: str, clock: Clock, reason: str) -> DomainEvent:
+        """An awarded or active grant ends with its commitment (``Ledger.withdraw``, same transaction): the grant
+        then says ``withdrawn``. Only that command calls this; a plain move cannot withdraw a grant."""
+        if self.state not in PAYABLE:
+            raise TransitionNotAllowed(f"grant {self.id}: cannot withdraw the commitment of a {self.state.value} "
+                                       f"application", from_state=self.state.value, to_state=State.WITHDRAWN.value)
+        if not isinstance(reason, str) or not reason.strip():
+            raise InvalidInput(f"grant {self.id}: a reason is required to withdraw it", field="reason")
+        at = aware(clock(), "clock")
+        self.history.append(Transition(self.state, State.WITHDRAWN, require_text(actor, "actor"), at, reason))
+        previous, self.state = self.state, State.WITHDRAWN
+        return self._event(State.WITHDRAWN, previous, actor, at)
+
+    def check_payable(self) -> None:
+        if self.state not in PAYABLE:
+            raise GrantNotPayable(f"grant {self.id} is {self.state.value}: only an awarded or active grant is paid",
+                                  field="grant_id", state=self.state.value)
 
     def submit(self, pool: Pool, directory: Directory, *, actor: str, clock: Clock, reason: str = "") -> DomainEvent:
         # re-checked at submission: a partner may have lost its role since the draft was written

@@ -50,6 +50,7 @@ class GrantBalance:
     committed: int = 0
     disbursed: int = 0
     withdrawn: bool = False
+    award_date: str | None = None  # ISO date of the award: no disbursement is dated before it
 
     @property
     def undisbursed(self) -> int:
@@ -99,7 +100,8 @@ def recompute_balances(events: Iterable[DomainEvent | Mapping]) -> Balances:
             pools[data["pool"]].approval = Approval(data["actor"], data["approvedOn"], data["reference"],
                                                     data["approvedOre"])
         elif kind == AWARD_COMMITTED:
-            grants[data["grantId"]] = GrantBalance(data["grantId"], data["pool"], committed=data["amountOre"])
+            grants[data["grantId"]] = GrantBalance(data["grantId"], data["pool"], committed=data["amountOre"],
+                                                   award_date=data.get("awardDate"))
             pools[data["pool"]].committed += data["amountOre"]
         elif kind == DISBURSEMENT_MADE:
             grants[data["grantId"]].disbursed += data["amountOre"]

@@ -8,12 +8,13 @@ the same balances.
 from __future__ import annotations
 
 import copy
-from datetime import date
+from datetime import date, timedelta
 
 from . import balances as b
 from .balances import Approval, Balances, GrantBalance, PoolBalance
 from .eligibility import check_date_in_period
-from .errors import (BudgetExceeded, BudgetLocked, BudgetNotSet, CommitmentWithdrawn, DisbursementExceedsCommitment,
+from .errors import (BudgetExceeded, BudgetLocked, BudgetNotSet, CommitmentWithdrawn, DisbursementDateNotAllowed,
+                     DisbursementExceedsCommitment,
                      FinanceCommitteeApprovalRequired, GrantAlreadyCommitted, InsufficientCommitment, InvalidInput,
                      InvalidPeriod, PoolMismatch, UnknownGrant)
 from .events import Clock, DomainEvent, aware, require_text
@@ -22,9 +23,15 @@ from .pools import Pool, grant_pools, resolve
 from .reference import ActionPlan
 
 
+# how far ahead of today a disbursement may be dated (a payment registered as scheduled); later ones are refused
+DISBURSEMENT_HORIZON_DAYS = 365
+
+
 class Ledger:
-    def __init__(self, plan: ActionPlan, clock: Clock, balances: Balances) -> None:
+    def __init__(self, plan: ActionPlan, clock: Clock, balances: Balances, *,
+                 horizon_days: int = DISBURSEMENT_HORIZON_DAYS) -> None:
         self._plan, self._clock, self._balances = plan, clock, balances
+        self._horizon = timedelta(days=horizon_days)
         self._pools: dict[str, Pool] = grant_pools(plan)
 
     @classmethod
@@ -100,7 +107,8 @@ class Ledger:
                                  f"{pool_code}: {balance.remaining} øre", pool=pool_code, remaining=balance.remaining)
         event = self._emit(b.AWARD_COMMITTED, pool_code, grantId=grant_id, amountOre=amount_ore,
                            awardDate=award_date.isoformat(), actor=require_text(actor, "actor"))
-        self._balances.grants[grant_id] = GrantBalance(grant_id, pool_code, committed=amount_ore)
+        self._balances.grants[grant_id] = GrantBalance(grant_id, pool_code, committed=amount_ore,
+                                                       award_date=award_date.isoformat())
         balance.committed += amount_ore
         return [event]
 
@@ -109,6 +117,7 @@ class Ledger:
         check_ore(amount_ore, field="amount_ore")
         if not isinstance(paid_on, date):
             raise InvalidPeriod(f"paid_on must be a date, got {paid_on!r}")
+        self._check_paid_on(grant, paid_on)
         if not b.disbursement_allowed(grant.committed, grant.disbursed, amount_ore):
             raise DisbursementExceedsCommitment(
                 f"disbursement of {amount_ore} øre to {grant_id} exceeds its undisbursed commitment of "
@@ -155,6 +164,19 @@ class Ledger:
         return [event]
 
     # --- helpers ---------------------------------------------------------------------------------------------
+    def _check_paid_on(self, grant: GrantBalance, paid_on: date) -> None:
+        """A payment lies between the award and the end of the pool's period, and not beyond the horizon."""
+        pool = resolve(self._plan, grant.pool)
+        earliest = date.fromisoformat(grant.award_date) if grant.award_date else pool.period.start
+        latest = min(d for d in (pool.period.end, self._clock().date() + self._horizon) if d is not None)
+        if (earliest is not None and paid_on < earliest) or paid_on > latest:
+            raise DisbursementDateNotAllowed(
+                f"disbursement date {paid_on.isoformat()} for grant {grant.grant_id} must lie between the award "
+                f"({earliest.isoformat() if earliest else 'any'}) and {latest.isoformat()} (the end of "
+                f"{grant.pool}'s period or {self._horizon.days} days from today, whichever is earlier)",
+                field="paid_on", grant_id=grant.grant_id, earliest=earliest.isoformat() if earliest else None,
+                latest=latest.isoformat())
+
     def _pool(self, code: str) -> tuple[Pool, PoolBalance]:
         pool = resolve(self._plan, code)
         return pool, self._balances.pools[pool.code]

@@ -123,3 +123,28 @@ class NotActive(GrantsError):
 
 class UnknownObligation(GrantsError):
     code = "unknown_obligation"
+
+
+class OrganisationExists(GrantsError):
+    # registering is for new organisations only; a change goes through change_organisation (versioned, with history)
+    code = "organisation_exists"
+
+
+class RoleInUse(GrantsError):
+    code = "role_in_use"
+
+
+class StaleVersion(GrantsError):
+    code = "stale_version"
+
+
+class AwardAboveRequested(GrantsError):
+    code = "award_above_requested"
+
+
+class DisbursementDateNotAllowed(GrantsError):
+    code = "disbursement_date_not_allowed"
+
+
+class GrantNotPayable(GrantsError):
+    code = "grant_not_payable"

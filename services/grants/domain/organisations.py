@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Iterable
 
-from .errors import InvalidCvr, InvalidInput, UnknownOrganisation
+from .errors import InvalidCvr, InvalidInput, OrganisationExists, RoleInUse, StaleVersion, UnknownOrganisation
 
 ID_PREFIX = "DK-CVR-"
 _WEIGHTS = (2, 7, 6, 5, 4, 3, 2, 1)
@@ -91,3 +91,56 @@ class Directory:
 
     def __contains__(self, org_id: object) -> bool:
         return org_id in self._by_id
+
+
+# the application states in which an organisation's role still matters: until the grant is closed, withdrawn or
+# rejected, a partner that loses its role (or an applicant that stops being one) breaks the application's basis
+LIVE_STATES = frozenset({"draft", "submitted", "in_assessment", "awarded", "active"})
+ROLE_IN_APPLICATION = {"applicant": Role.APPLICANT, "knowledge_partner": Role.KNOWLEDGE_INSTITUTION}
+
+
+def check_new(org_id: str, existing: "Organisation | None") -> None:
+    """Registering is for a CVR the service does not know yet; changing one is its own, versioned command."""
+    if existing is not None:
+        raise OrganisationExists(f"organisation {org_id} is already registered (as {existing.name!r}); use "
+                                 f"changeOrganisation with its version to change its name or roles",
+                                 field="org_id", value=org_id)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of an organisation: who, when, and each field's value before and after."""
+    version: int  # the version the change produced
+    actor: str
+    at: str  # ISO time
+    changes: dict
+
+
+def change(current: Organisation, version: int, *, expected_version: int, name: str | None,
+           roles: frozenset[Role] | None, live_applications: Iterable[tuple[str, str, str]], actor: str,
+           at: str) -> tuple[Organisation, Change]:
+    """Apply a change to ``current`` (stored at ``version``). ``live_applications`` are (application id, state,
+    how the organisation takes part: 'applicant' or 'knowledge_partner') of applications still in progress: a role
+    one of them depends on cannot be removed."""
+    if expected_version != version:
+        raise StaleVersion(f"organisation {current.id} is at version {version}, not {expected_version}; read it "
+                           f"again and apply the change to the current version", field="version",
+                           current_version=version)
+    new = Organisation(current.id, current.name if name is None else name,
+                       current.roles if roles is None else roles)
+    removed = current.roles - new.roles
+    blocking = sorted((app_id, state, part) for app_id, state, part in live_applications
+                      if state in LIVE_STATES and ROLE_IN_APPLICATION.get(part) in removed)
+    if blocking:
+        needs = ", ".join(f"{app_id} ({state}, as {part.replace('_', ' ')})" for app_id, state, part in blocking)
+        lost = ", ".join(sorted(r.value for r in removed if r in {ROLE_IN_APPLICATION[p] for _, _, p in blocking}))
+        raise RoleInUse(f"organisation {current.id} cannot lose the role {lost}: applications in progress depend on "
+                        f"it: {needs}", field="roles", applications=[b[0] for b in blocking])
+    changes = {}
+    if new.name != current.name:
+        changes["name"] = {"from": current.name, "to": new.name}
+    if new.roles != current.roles:
+        changes["roles"] = {"from": sorted(r.value for r in current.roles), "to": sorted(r.value for r in new.roles)}
+    if not changes:
+        raise InvalidInput(f"organisation {current.id}: the change changes nothing", field="name")
+    return new, Change(version + 1, actor, at, changes)

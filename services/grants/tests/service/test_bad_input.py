@@ -36,7 +36,10 @@ def assessed(platform):
     ("invalid CVR", lambda p, a: p.graphql('mutation { registerOrganisation(orgId: "DK-CVR-20453045", name: "X", '
                                             f'roles: [APPLICANT], {rid()}) {{ id }} }}', headers=OFFICER),
      "invalid_cvr"),
-    ("award above remaining", lambda p, a: award(p, a, 350_000_001), "budget_exceeded"),
+    ("award above remaining", lambda p, a: step(p, "awardGrantApplication", f'applicationId: "{a}", '
+                                                 'amountOre: 350000001, awardDate: "2016-04-01", reason: "all of it"'),
+     "budget_exceeded"),
+    ("award above the request without a reason", lambda p, a: award(p, a, 10_000_001), "award_above_requested"),
     ("award outside the period", lambda p, a: award(p, a, 1_000, on="2019-01-02"), "outside_period"),
     ("negative amount", lambda p, a: award(p, a, -5), "invalid_amount"),
     ("unknown organisation", lambda p, a: draft(p, "digital-outreach-pool", "DK-CVR-12469136", UNIVERSITY, 100),

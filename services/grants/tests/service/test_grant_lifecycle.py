@@ -29,9 +29,9 @@ def run_to_disbursement(platform, pool: str, applicant: str, partner: str | None
     assert ok(award(platform, app["id"], ore), "awardGrantApplication")["state"] == "awarded"
     ok(step(platform, "moveGrantApplication", f'applicationId: "{app["id"]}", move: ACTIVATE'), "moveGrantApplication")
     paid = ok(platform.graphql(f'mutation {{ disburseGrant(grantId: "{app["id"]}", amountOre: {ore // 2}, '
-                               f'paidOn: "2016-06-01", {rid()}) {{ code disbursedOre }} }}', headers=OFFICER),
-              "disburseGrant")
-    assert paid["disbursedOre"] >= ore // 2
+                               f'paidOn: "2016-06-01", {rid()}) {{ id state balance {{ disbursedOre }} }} }}',
+                               headers=OFFICER), "disburseGrant")
+    assert (paid["id"], paid["state"], paid["balance"]["disbursedOre"]) == (app["id"], "active", ore // 2)
     return app["id"]
 
 
@@ -80,11 +80,15 @@ def test_reallocation_and_withdrawal_move_money_back(platform, organisations):
     before = pools(platform)["digital-outreach-pool"]
     moved = ok(platform.graphql(f'mutation {{ reallocateCommitment(fromGrantId: "{first}", toGrantId: "{second}", '
                                 f'amountOre: 2000000, reason: "second grant needs more", {rid()}) '
-                                f'{{ committedOre }} }}',
+                                f'{{ id balance {{ committedOre }} }} }}',
                                 headers=OFFICER), "reallocateCommitment")
-    assert moved["committedOre"] == before["committedOre"]  # within the pool: the total does not change
-    released = ok(platform.graphql(f'mutation {{ withdrawCommitment(grantId: "{second}", reason: "grantee ended", '
-                                   f'{rid()}) {{ committedOre grantCount }} }}', headers=OFFICER), "withdrawCommitment")
+    assert moved == {"id": first, "balance": {"committedOre": 8_000_000}}
+    assert pools(platform)["digital-outreach-pool"]["committedOre"] == before["committedOre"]  # within the pool
+    withdrawn = ok(platform.graphql(f'mutation {{ withdrawCommitment(grantId: "{second}", reason: "grantee ended", '
+                                    f'{rid()}) {{ id state balance {{ withdrawn }} }} }}', headers=OFFICER),
+                   "withdrawCommitment")
+    assert withdrawn == {"id": second, "state": "withdrawn", "balance": {"withdrawn": True}}
+    released = pools(platform)["digital-outreach-pool"]
     db = MongoClient(platform.env["MONGO_URI"])[platform.settings("grants").database]
     assert "grantee ended" not in str(list(db.ledger_events.find()))  # reasons are encrypted at rest too
     # second had 12,000,000 committed, 5,000,000 paid: 7,000,000 returns to the pool

@@ -21,8 +21,8 @@ def as_org(store, plan, org):
     return ApplicationCommands(store, plan, CLOCK, organisation=org), GrantsQueries(store, plan, organisation=org)
 
 
-def test_an_applicant_sees_only_its_own(store, plan, applications, queries, other):
-    own = applications.draft(**draft_arguments())["id"]
+def test_an_applicant_sees_only_its_own(store, plan, applications, queries, other, awarded):
+    own = awarded  # a grant: ``grant`` answers only for awarded applications
     commands, mine = as_org(store, plan, NGO)
     _, theirs = as_org(store, plan, other)
 

@@ -19,7 +19,8 @@ def test_draft_submit_assess_award_stores_each_step_and_its_events(store, applic
     assert store.db.grant_balances.find_one({"_id": app_id})["committed"] == 40_000_000
     assert [o["_id"] for o in store.db.obligations.find()] == [f"{app_id}:mid-term-review"]
     assert queries.grant(app_id)["balance"] == {"committed_ore": 40_000_000, "disbursed_ore": 0,
-                                                "undisbursed_ore": 40_000_000, "withdrawn": False}
+                                                "undisbursed_ore": 40_000_000, "withdrawn": False,
+                                                "award_date": "2016-04-01"}
 
     staged = [e for e in outbox(store) if e["type"] != "grants.pool.opened"]
     assert [e["type"] for e in staged] == [

@@ -13,7 +13,8 @@ def refused(command, **arguments) -> str:
 def test_an_award_over_the_remaining_budget_is_refused_and_writes_nothing(store, applications, in_assessment):
     before = snapshot(store)
     code = refused(applications.award, application_id=in_assessment, amount_ore=350_000_001,
-                   award_date="2016-04-01", actor=OFFICER, request_id="award-too-much-1")
+                   award_date="2016-04-01", actor=OFFICER, request_id="award-too-much-1",
+                   reason="the pool's whole budget and one øre")
     assert code == "budget_exceeded"
     assert snapshot(store) == before
     assert store.db.applications.find_one({"_id": in_assessment})["state"] == "in_assessment"
@@ -25,6 +26,6 @@ def test_a_disbursement_beyond_the_commitment_is_refused_and_writes_nothing(stor
     assert code == "disbursement_exceeds_commitment"
     assert snapshot(store) == before
 
-    pool = ledger.disburse(grant_id=awarded, amount_ore=40_000_000, paid_on="2016-06-01", actor=OFFICER)
-    assert pool["disbursed_ore"] == 40_000_000
+    grant = ledger.disburse(grant_id=awarded, amount_ore=40_000_000, paid_on="2016-06-01", actor=OFFICER)
+    assert grant["id"] == awarded and grant["balance"]["disbursed_ore"] == 40_000_000
     assert store.db.grant_balances.find_one({"_id": awarded})["disbursed"] == 40_000_000

@@ -36,3 +36,17 @@ def test_a_malformed_request_id_is_refused_before_anything_runs(store, applicati
         applications.draft(**draft_arguments(), request_id="short")
     assert (raised.value.code, raised.value.field) == ("invalid_input", "request_id")
     assert snapshot(store) == before
+
+
+def test_an_award_request_id_reused_for_another_application_is_refused(store, applications, in_assessment):
+    other = applications.draft(**draft_arguments(title="Second project"))["id"]
+    applications.submit(application_id=other, actor=OFFICER)
+    applications.move("start_assessment", application_id=other, actor=OFFICER)
+    applications.award(application_id=in_assessment, amount_ore=1_000, award_date="2016-04-01", actor=OFFICER,
+                       request_id="award-req-0001")
+    before = snapshot(store)
+    with pytest.raises(Exception) as raised:
+        applications.award(application_id=other, amount_ore=1_000, award_date="2016-04-01", actor=OFFICER,
+                           request_id="award-req-0001")
+    assert raised.value.code == "request_id_reused"
+    assert snapshot(store) == before and store.db.applications.find_one({"_id": other})["state"] == "in_assessment"
