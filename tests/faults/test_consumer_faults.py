@@ -18,7 +18,7 @@ import time
 from collections import defaultdict
 
 import pytest
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, TopicPartition
 from pymongo import MongoClient
 
 from deploy.local.stack import Stack, free_port
@@ -58,29 +58,8 @@ def dead_letters(platform, service: str = "evaluation") -> list:
 
 
 def read_everything(bootstrap: str, topic: str, quiet_s: float = 2.0, timeout: float = 60) -> list:
-    """Every record of ``topic`` from offset 0: support.read_all, then on until the partitions stay quiet.
-
-    The local broker (Tansu) answers ListOffsets with the base offset of a partition's last record batch plus one,
-    not its end, so read_all, which stops at those end offsets, can miss all but the first record of the last batch.
-    Reading on until nothing more comes for ``quiet_s`` sees them; duplicates by offset are dropped."""
-    records = {(r.partition, r.offset): r for r in read_all(bootstrap, topic, timeout=timeout)}
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                             auto_offset_reset="earliest")
-    try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        deadline, quiet_since = time.monotonic() + timeout, time.monotonic()
-        while time.monotonic() - quiet_since < quiet_s:
-            assert time.monotonic() < deadline, f"reading {topic} took longer than {timeout:g}s"
-            batch = consumer.poll(timeout_ms=300)
-            if batch:
-                quiet_since = time.monotonic()
-            for got in batch.values():
-                records.update({(r.partition, r.offset): r for r in got})
-    finally:
-        consumer.close()
-    return [records[k] for k in sorted(records)]
+    """Every record of ``topic`` from offset 0, read on until the topic is quiet (support.read_all)."""
+    return read_all(bootstrap, topic, timeout=timeout, quiet=quiet_s)
 
 
 def sent_ids(platform) -> list[str]:

@@ -15,7 +15,6 @@ import uuid
 from collections import Counter, defaultdict
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
 from deploy.local.stack import ROOT, Stack, free_port
 from kit import outbox as rows_of
@@ -82,29 +81,8 @@ class Staging:
 
 
 def topic_records(platform: Platform, settle: float = 1.0) -> list:
-    """The whole topic. ``read_all`` stops at the end offsets the broker reports, and this broker (Tansu) reports
-    one offset per record batch, not per record, so batches of several records look shorter than they are; this
-    reads on until the topic has been quiet for ``settle`` seconds, and never returns less than ``read_all``."""
-    bootstrap = platform.env["KAFKA_BOOTSTRAP_SERVERS"]
-    name = platform.topic(TOPIC)
-    strict = read_all(bootstrap, name)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                             auto_offset_reset="earliest")
-    try:
-        partitions = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ())]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        records, quiet_since = [], time.monotonic()
-        while time.monotonic() - quiet_since < settle:
-            batch = [r for rs in consumer.poll(timeout_ms=300).values() for r in rs]
-            if batch:
-                records.extend(batch)
-                quiet_since = time.monotonic()
-    finally:
-        consumer.close()
-    records.sort(key=lambda r: (r.partition, r.offset))
-    assert len(records) >= len(strict)
-    return records
+    """The whole topic, read on until it has been quiet for ``settle`` seconds (support.read_all)."""
+    return read_all(platform.env["KAFKA_BOOTSTRAP_SERVERS"], platform.topic(TOPIC), quiet=settle)
 
 
 def first_sequences(records) -> dict[str, list[int]]:
