@@ -43,7 +43,9 @@ MAX_DOCUMENT_BYTES = 1024 * 1024
 FETCH_TIMEOUT_S = 5.0
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "sub")
 _SCOPE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")  # organisation and region ids
-_NOT_PLATFORM_ROLES = {"anonymous", "gateway"}  # never taken from a token
+# never taken from a token: who calls without one, and the accounts of the platform's own processes (the gateway's
+# readiness probe, the outreach service's funding checks), which exist only inside it
+_NOT_PLATFORM_ROLES = {"anonymous", "gateway", "outreach_service"}
 
 
 class AuthError(Exception):
@@ -93,7 +95,7 @@ def parse_jwks(document: dict, algorithms: Iterable[str]) -> dict[str | None, tu
 
 
 def token_roles() -> frozenset[str]:
-    """The roles a token may carry: the policy file's people and service accounts (not anonymous, not gateway)."""
+    """The roles a token may carry: the policy file's people and service accounts (not anonymous, not the internal accounts)."""
     from kit.policy import policy
     return frozenset(role.id for role in policy().roles.values() if role.kind != "anonymous") - _NOT_PLATFORM_ROLES
 

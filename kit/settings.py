@@ -279,7 +279,12 @@ SPECS: dict[str, Spec] = {
     "ad_submit_burst": Spec("AD_SUBMIT_BURST", _positive(int), "5000"),
     "ad_submit_per_s": Spec("AD_SUBMIT_PER_SECOND", _positive(float), "20"),
     "gateway_services": Spec("GATEWAY_SERVICES", lambda raw: tuple(_name(s.strip()) for s in raw.split(",")),
-                             "grants,evaluation,ad_triage"),
+                             "grants,evaluation,ad_triage,outreach"),
+    # -- outreach settings --
+    # how often each outreach instance looks for overdue visits and decayed concern (each change is made once)
+    "outreach_sweep_s": Spec("OUTREACH_SWEEP_SECONDS", _positive(float), "60"),
+    # the concern rule set in force (services/outreach/data/concern_rules/<version>.json); empty: the newest
+    "outreach_concern_rules": Spec("OUTREACH_CONCERN_RULES_VERSION", str, ""),
 }
 
 
@@ -346,6 +351,9 @@ class Settings:
     ingest_clock_skew_s: int = 300
     ad_submit_burst: int = 5000
     ad_submit_per_s: float = 20.0
+    # -- outreach fields --
+    outreach_sweep_s: float = 60.0
+    outreach_concern_rules: str = ""
 
     @property
     def database(self) -> str:

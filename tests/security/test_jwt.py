@@ -20,7 +20,7 @@ from tests.support import tokens
 from tests.support.platform import PRINCIPAL_KEY
 
 KEY = base64.b64decode(PRINCIPAL_KEY)
-ROLE_PROBLEMS = {"unknown_role", "two_roles"}  # valid tokens without exactly one platform role: forbidden
+ROLE_PROBLEMS = {"unknown_role", "two_roles", "internal_role"}  # valid tokens without exactly one platform role: forbidden
 
 
 def expected_code(case: str) -> str:

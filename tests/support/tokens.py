@@ -132,6 +132,11 @@ def two_roles(organisation: str | None = "ministry") -> str:
     return token("grant_officer", organisation, realm_access={"roles": ["grant_officer", "dpo"]})
 
 
+def internal_role(organisation: str | None = None) -> str:
+    """A well-signed token claiming the outreach service's internal account: no token may carry it."""
+    return token("grant_officer", organisation, realm_access={"roles": ["outreach_service"]})
+
+
 def malformed() -> str:
     return "not-a-jwt"
 
@@ -142,5 +147,5 @@ REFUSED = {
     "wrong_audience": wrong_audience, "no_audience": no_audience, "no_expiry": no_expiry, "alg_none": alg_none,
     "hs256_with_public_key": hs256_with_public_key, "wrong_key": wrong_key,
     "unknown_kid": lambda: wrong_key(same_kid=False), "tampered": tampered, "unknown_role": unknown_role,
-    "two_roles": two_roles, "malformed": malformed,
+    "two_roles": two_roles, "internal_role": internal_role, "malformed": malformed,
 }

@@ -1,0 +1,1 @@
+"""Outreach rules: plain Python, no framework (import-linter checks)."""

@@ -1,0 +1,166 @@
+"""Outreach's own database. Every method takes the transaction's session where it writes; pages are keyset pages
+on exactly the index of their order (a page costs the same however many records there are)."""
+from __future__ import annotations
+
+import base64
+import json
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+
+from kit.fieldcrypt import FieldCipher
+from kit.pseudonym import Pseudonymiser
+from kit.storage import MongoStore
+from services.outreach.domain.errors import InvalidCursor
+
+VENUES, SIGNALS, VISITS, NOTES, IDENTIFICATIONS = "venues", "signals", "visits", "inspection_notes", "identifications"
+CONTACTS, FOLLOW_UPS, AD_LINKS, TASKS = "contacts", "follow_ups", "ad_links", "tasks"
+
+# (field, direction) of each listed order; the cursor carries these values of the page's last item
+VENUE_ORDER = (("score", DESCENDING), ("_id", ASCENDING))
+PLAN_ORDER = (("due_on", ASCENDING), ("_id", ASCENDING))
+VISIT_ORDER = (("visited_on", DESCENDING), ("_id", DESCENDING))
+TASK_ORDER = (("priority_rank", DESCENDING), ("score", DESCENDING), ("opened_at", ASCENDING), ("_id", ASCENDING))
+
+
+def encode_cursor(doc: dict, order) -> str:
+    return base64.urlsafe_b64encode(json.dumps([doc.get(f) for f, _ in order]).encode()).decode()
+
+
+def decode_cursor(cursor: str, order) -> list:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except Exception:
+        values = None
+    if not isinstance(values, list) or len(values) != len(order) or any(
+            not isinstance(v, (str, int, float)) or isinstance(v, bool) for v in values):
+        raise InvalidCursor("after is not a cursor this API gave out", "after")
+    return values
+
+
+def after_filter(values: list, order) -> dict:
+    """Documents strictly after ``values`` in ``order``: (a > x) or (a = x and b > y) ..., by each direction."""
+    alternatives = []
+    for i, (field, direction) in enumerate(order):
+        clause = {f: values[j] for j, (f, _) in enumerate(order[:i])}
+        clause[field] = {"$lt" if direction == DESCENDING else "$gt": values[i]}
+        alternatives.append(clause)
+    return {"$or": alternatives}
+
+
+def _index(*fields) -> list:
+    return [f for f in fields if f[0] != "_id"]
+
+
+class OutreachStore(MongoStore):
+    def __init__(self, client, db, outbox_, settings) -> None:
+        super().__init__(client, db, outbox_, settings)
+        self.cipher = FieldCipher(settings.require("notes_key"))
+        self.pseudonyms = Pseudonymiser(settings.require("pseudonym_key"))
+
+    def setup(self) -> None:
+        super().setup()
+        # each listed order's index; the trailing _id tie-break is left out (nx-27017 cannot index _id in a
+        # compound index, and ties on every other field are rare enough to be settled after the index)
+        self.db[VENUES].create_index(_index(("region", ASCENDING), *VENUE_ORDER))
+        self.db[VENUES].create_index(_index(*VENUE_ORDER))
+        self.db[VENUES].create_index([("linked_clusters", ASCENDING)])
+        self.db[SIGNALS].create_index([("venue_id", ASCENDING)])
+        self.db[VISITS].create_index(_index(("state", ASCENDING), *PLAN_ORDER))
+        self.db[VISITS].create_index([("venue_id", ASCENDING), ("team_id", ASCENDING), ("state", ASCENDING)])
+        self.db[VISITS].create_index(_index(("venue_id", ASCENDING), *VISIT_ORDER))
+        self.db[CONTACTS].create_index([("follow_up_id", ASCENDING)])
+        self.db[FOLLOW_UPS].create_index([("code_hash", ASCENDING)], unique=True)
+        self.db[AD_LINKS].create_index([("cluster_id", ASCENDING)])
+        self.db[TASKS].create_index(_index(("state", ASCENDING), *TASK_ORDER))
+        self.db[TASKS].create_index(_index(("regions", ASCENDING), ("state", ASCENDING), *TASK_ORDER))
+
+    # -- secrets ---------------------------------------------------------------------------------------------------
+    def seal(self, text: str, context: str, field: str) -> str:
+        return self.cipher.encrypt(text, context, field)
+
+    def unseal(self, token: str, context: str, field: str) -> str:
+        return self.cipher.decrypt(token, context, field)
+
+    def code_hash(self, code: str) -> str:
+        return self.pseudonyms.pseudonymise("outreach-follow-up-code", code)
+
+    # -- generic ---------------------------------------------------------------------------------------------------
+    def get(self, collection: str, doc_id: str, session=None) -> dict | None:
+        return self.db[collection].find_one({"_id": doc_id}, session=session)
+
+    def insert(self, session, collection: str, doc: dict) -> None:
+        self.db[collection].insert_one(doc, session=session)
+
+    def update(self, session, collection: str, doc_id: str, changes: dict, expect: dict | None = None) -> bool:
+        """Set ``changes`` on the document if it still matches ``expect`` (a conditional update: with two instances
+        only one makes a given change)."""
+        result = self.db[collection].update_one({"_id": doc_id, **(expect or {})}, {"$set": changes},
+                                                session=session)
+        return result.modified_count == 1 or result.matched_count == 1
+
+    def find(self, collection: str, query: dict, session=None, sort=None, limit: int = 0) -> list[dict]:
+        cursor = self.db[collection].find(query, session=session)
+        if sort:
+            cursor = cursor.sort(list(sort))
+        if limit:
+            cursor = cursor.limit(limit)
+        return list(cursor)
+
+    def page(self, collection: str, query: dict, order, first: int, after: str | None) -> dict:
+        total = self.db[collection].count_documents(query)
+        q = query if after is None else {"$and": [query, after_filter(decode_cursor(after, order), order)]}
+        docs = list(self.db[collection].find(q).sort(list(order)).limit(first + 1))
+        more, docs = len(docs) > first, docs[:first]
+        return {"docs": docs, "cursors": [encode_cursor(d, order) for d in docs], "total": total,
+                "has_next_page": more}
+
+    # -- venues and signals ------------------------------------------------------------------------------------------
+    def signals_of(self, session, venue_id: str) -> list[dict]:
+        return list(self.db[SIGNALS].find({"venue_id": venue_id}, session=session))
+
+    def put_signal(self, session, doc: dict) -> None:
+        self.db[SIGNALS].replace_one({"_id": doc["_id"]}, doc, upsert=True, session=session)
+
+    def venues_linked_to(self, session, cluster_id: str) -> list[dict]:
+        return list(self.db[VENUES].find({"linked_clusters": cluster_id}, session=session))
+
+    def venue_ids_with_score(self, after_id: str | None, limit: int) -> list[str]:
+        query = {"score": {"$gt": 0}}
+        if after_id:
+            query["_id"] = {"$gt": after_id}
+        return [d["_id"] for d in self.db[VENUES].find(query, {"_id": 1}).sort("_id", ASCENDING).limit(limit)]
+
+    # -- visits ------------------------------------------------------------------------------------------------------
+    def open_visit(self, session, venue_id: str, team_id: str) -> dict | None:
+        found = list(self.db[VISITS].find({"venue_id": venue_id, "team_id": team_id,
+                                           "state": {"$in": ["planned", "overdue"]}}, session=session)
+                     .sort([("due_on", ASCENDING), ("_id", ASCENDING)]).limit(1))
+        return found[0] if found else None
+
+    def due_before(self, day: str, limit: int) -> list[dict]:
+        return list(self.db[VISITS].find({"state": "planned", "due_on": {"$lt": day}})
+                    .sort(list(PLAN_ORDER)).limit(limit))
+
+    # -- follow-up ---------------------------------------------------------------------------------------------------
+    def follow_up_by_code(self, session, code: str) -> dict | None:
+        return self.db[FOLLOW_UPS].find_one({"code_hash": self.code_hash(code)}, session=session)
+
+    # -- tasks -------------------------------------------------------------------------------------------------------
+    def put_ad_link(self, session, doc: dict) -> dict | None:
+        """Store the ad's current cluster and priority; returns what was stored before (None: a new ad)."""
+        return self.db[AD_LINKS].find_one_and_replace({"_id": doc["_id"]}, doc, upsert=True, session=session,
+                                                      return_document=ReturnDocument.BEFORE)
+
+    def ads_of(self, session, cluster_id: str) -> list[dict]:
+        return list(self.db[AD_LINKS].find({"cluster_id": cluster_id}, session=session))
+
+    def put_task(self, session, doc: dict) -> None:
+        self.db[TASKS].replace_one({"_id": doc["_id"]}, doc, upsert=True, session=session)
+
+    def push_attempt(self, session, task_id: str, attempt: dict, changes: dict) -> None:
+        self.db[TASKS].update_one({"_id": task_id}, {"$push": {"attempts": attempt}, "$set": changes},
+                                  session=session)
+
+    # -- figures -----------------------------------------------------------------------------------------------------
+    def aggregate(self, collection: str, pipeline: list[dict]) -> list[dict]:
+        return list(self.db[collection].aggregate(pipeline))
