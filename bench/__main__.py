@@ -1,9 +1,9 @@
 """``make bench``: the kit's delivery rates (outbox relay, exactly-once consumer) and ad triage's throughput from
 ingestion to ``ad_triage.ad.flagged`` on Kafka, each beside a baseline of raw produce-and-consume of as many messages
 of the same size on the same broker, in the same run; plus the service's resident memory and the domain pipeline's
-in-process rate. Prints a table and writes bench/results.json.
+in-process rate; and outreach's task list page at 1,000 and 100,000 tasks beside its health RPC. Prints a table and writes bench/results.json.
 
-    python -m bench [--ads 3000] [--chunk 1000] [--seed 7] [--events 5000] [--only delivery|ad_triage]
+    python -m bench [--ads 3000] [--chunk 1000] [--seed 7] [--events 5000] [--only delivery|ad_triage|outreach]
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from pathlib import Path
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 logging.getLogger("amqp").setLevel(logging.ERROR)  # channel-closing chatter of the standalone RPC client
 
-from bench import ad_triage, delivery  # noqa: E402
+from bench import ad_triage, delivery, outreach  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk", type=int, default=1000, help="records per import RPC call")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--events", type=int, default=5000, help="events relayed and consumed by the kit figures")
-    parser.add_argument("--only", choices=("delivery", "ad_triage"), default=None)
+    parser.add_argument("--only", choices=("delivery", "ad_triage", "outreach"), default=None)
     args = parser.parse_args(argv)
     from tests.support.platform import Platform, start_infrastructure
 
@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
             entries += delivery.run(platform, args.events)
         if args.only in (None, "ad_triage"):
             entries += ad_triage.run(platform, args.ads, args.chunk, args.seed)
+        if args.only in (None, "outreach"):
+            entries += outreach.run(platform)
     except Exception:
         print(f"benchmark failed; process logs are in {workdir / platform.name / 'logs'}", file=sys.stderr)
         raise

@@ -102,7 +102,8 @@ OPERATION_TYPES = ("query", "mutation", "subscription")
 
 # Root fields that serve only published reference data or aggregates: everything else touches personal data.
 PUBLIC_FIELDS = frozenset({"actionPlan", "pools", "evaluation", "adRulesets", "grants360giving", "grantsCsv",
-                           "__typename", "__schema", "__type"})
+                           "outreachReference", "triageOutcomes", "outreachActivity", "__typename", "__schema",
+                           "__type"})
 
 # GraphQL object type -> the (subject kind, key of the resolved object) it identifies. The ONE table of subjects.
 SUBJECT_TYPES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -117,6 +118,19 @@ SUBJECT_TYPES: dict[str, tuple[tuple[str, str], ...]] = {
     "QuarantinedAd": (("quarantined_ad", "quarantine_id"), ("ad", "ad_key")),
     "AdCluster": (("cluster", "cluster_id"),),
     "Person": (("person", "id"),),
+    # outreach (gateway/outreach.py): venues (label, address), visits, contacts and tasks concern possible victims
+    "Venue": (("venue", "venue_id"),),
+    "VenueAddress": (("venue", "venue_id"),),
+    "VenueConcern": (("venue", "venue_id"),),
+    "Visit": (("visit", "visit_id"), ("venue", "venue_id")),
+    "NextVisit": (("visit", "visit_id"),),
+    "OutreachTask": (("outreach_task", "task_id"), ("cluster", "cluster_id")),
+    "OutreachAttempt": (("contact", "contact_id"),),
+    "ContactRecorded": (("contact", "contact_id"), ("venue", "venue_id"), ("visit", "visit_id"),
+                        ("outreach_task", "task_id")),
+    "IdentificationTalkRecorded": (("contact", "contact_id"), ("venue", "venue_id"), ("outreach_task", "task_id")),
+    "FollowUp": (("follow_up", "follow_up_id"),),   # the pseudonymous link id, never the code the person keeps
+    "FollowUpContact": (("contact", "contact_id"), ("venue", "venue_id"), ("outreach_task", "task_id")),
 }
 # (parent type, root field) whose answer names no subject of its own: the subject is this argument.
 ARGUMENT_SUBJECTS: dict[tuple[str, str], Callable[[Mapping[str, Any]], tuple[str, Any] | None]] = {
@@ -125,6 +139,7 @@ ARGUMENT_SUBJECTS: dict[tuple[str, str], Callable[[Mapping[str, Any]], tuple[str
     ("Mutation", "moveTriageItem"): lambda a: ("ad", a.get("ad_key")),
     ("Mutation", "closeTriageItem"): lambda a: ("ad", a.get("ad_key")),
     ("Query", "accessLogForSubject"): lambda a: (a.get("kind"), a.get("id")),
+    ("Mutation", "linkClusterToVenue"): lambda a: ("cluster", a.get("cluster_id")),
 }
 SUBJECT_KINDS = frozenset(kind for kinds in SUBJECT_TYPES.values() for kind, _ in kinds)
 

@@ -9,6 +9,7 @@ import graphene
 from gateway.access_log import AccessLogQuery
 from gateway.errors import call
 from gateway.grants import GrantsMutation, GrantsQuery
+from gateway.outreach import OutreachMutation, OutreachQuery
 from gateway.triage import TriageMutation, TriageQuery
 from gateway.types import Period
 from gateway.scalars import Ore, dkk
@@ -92,7 +93,7 @@ class Evaluation(graphene.ObjectType):
         return [{"metric": metric, "counts": per} for metric, per in sorted(counts.items())]
 
 
-class Query(AccessLogQuery, TriageQuery, GrantsQuery, graphene.ObjectType):
+class Query(AccessLogQuery, OutreachQuery, TriageQuery, GrantsQuery, graphene.ObjectType):
     action_plan = graphene.Field(ActionPlan, required=True, description="The amendment and its four initiatives.")
     evaluation = graphene.Field(Evaluation, required=True)
 
@@ -105,7 +106,7 @@ class Query(AccessLogQuery, TriageQuery, GrantsQuery, graphene.ObjectType):
         return {}
 
 
-class Mutation(TriageMutation, GrantsMutation, graphene.ObjectType):
+class Mutation(OutreachMutation, TriageMutation, GrantsMutation, graphene.ObjectType):
     pass
 
 

@@ -219,6 +219,27 @@ class AdRulesets(graphene.ObjectType):
     available = graphene.List(graphene.NonNull(graphene.String), required=True)
 
 
+class TriageOutcome(graphene.ObjectType):
+    """What outreach achieved with the clusters one rule-set version flagged (labels from outreach's events)."""
+    ruleset_version = graphene.String(required=True, description="The rule-set version whose flag opened the "
+                                                                 "outreach task")
+    flagged_clusters = graphene.Int(required=True, description="Distinct clusters with at least one ad flagged "
+                                                               "under this version (the ads' current clusters, and "
+                                                               "clusters outreach labelled for it since re-linked)")
+    reached_clusters = graphene.Int(required=True, description="Of those, clusters outreach reached at least once "
+                                                               "(conversation held, information given, "
+                                                               "identification talk agreed or held)")
+    identification_talk_clusters = graphene.Int(required=True, description="Of those, clusters where an "
+                                                                           "identification talk was agreed or held")
+    attempts = graphene.Int(required=True, description="Outreach contacts (digital attempts) recorded on this "
+                                                       "version's clusters, whatever their outcome")
+
+
+async def resolve_outcomes(_root, info):
+    answer = await call(info, "ad_triage", "outcomes")
+    return answer["versions"]
+
+
 class AdContactInput(graphene.InputObjectType):
     kind = graphene.String(required=True)
     value = graphene.String(required=True)
@@ -378,6 +399,10 @@ class TriageQuery(graphene.ObjectType):
     ad_quarantine = graphene.Field(QuarantinePage, required=True, status=QuarantineStatus(default_value="open"),
                                    limit=graphene.Int(), offset=graphene.Int(), resolver=_rpc("quarantine"))
     ad_rulesets = graphene.Field(AdRulesets, required=True, resolver=_rpc("rulesets"))
+    triage_outcomes = graphene.List(
+        graphene.NonNull(TriageOutcome), required=True, resolver=resolve_outcomes,
+        description="Per rule-set version, oldest first: how many flagged clusters outreach reached and how many "
+                    "led to an identification talk (aggregates only).")
 
 
 class TriageMutation(graphene.ObjectType):

@@ -1,12 +1,13 @@
-"""Read side: the triage queue in its order, an ad with its explanation, clusters, the quarantine, rule sets, and
-this process's linking state."""
+"""Read side: the triage queue in its order, an ad with its explanation, clusters, the quarantine, rule sets, the
+outreach outcomes per rule-set version, and this process's linking state."""
 from __future__ import annotations
 
 from services.ad_triage import inputs
 from services.ad_triage.domain.errors import UnknownAd, UnknownCluster
+from services.ad_triage.domain.labels import outcomes_per_version
 from services.ad_triage.domain.ruleset import available
 from services.ad_triage.storage import AdTriageStore
-from services.ad_triage.views import ad_view, cluster_view, quarantine_view, queue_entry_view
+from services.ad_triage.views import ad_view, cluster_view, outcomes_view, quarantine_view, queue_entry_view
 
 QUEUED = ["high", "medium", "low"]  # the queue lists priority low or above; the rest scored "none"
 
@@ -44,6 +45,16 @@ class TriageQueries:
 
     def rulesets(self) -> dict:
         return {"active": self.store.active_ruleset(), "available": available()}
+
+    def outcomes(self) -> dict:
+        """Per rule-set version: clusters flagged under it, those outreach reached, those that led to an
+        identification talk, and the outreach attempts. Counted in the database: the flagged clusters over the ads,
+        the labels per (version, cluster); only the labelled clusters are looked up once more, to tell whether the
+        ads still show them flagged (a label counts its cluster as flagged under its version either way)."""
+        labelled = self.store.labelled_clusters()
+        flagged = self.store.flagged_clusters_per_version()
+        pairs = self.store.flagged_pairs(cluster for _, cluster, *_ in labelled)
+        return outcomes_view(outcomes_per_version(flagged, labelled, pairs))
 
     def linking(self) -> dict:
         return self.store.linking_state()

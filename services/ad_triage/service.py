@@ -1,5 +1,5 @@
 """Ad triage service (nameko): RPC and Kafka entrypoints only, each with the keyword arguments its callers send; the
-work is in commands/ (sources, triage, rulesets) and queries.py.
+work is in commands/ (sources, triage, rulesets, labels: outreach outcomes as labels of clusters) and queries.py.
 
 Every RPC request is checked against the access policy before it runs (kit.nameko_kit). A caller held to its region
 (an outreach worker of Pro Vest: Region Zealand) reaches no triage item yet: stored ads carry no region, so the
@@ -13,6 +13,7 @@ from kit.errors import CommandRejected
 from kit.nameko_kit import Caller, HealthCheck, Store, Tracing, command
 from kit.retention import RecordRetention
 from services.ad_triage import inputs
+from services.ad_triage.commands.labels import OutreachLabels
 from services.ad_triage.commands.rulesets import RuleSets
 from services.ad_triage.commands.sources import Sources
 from services.ad_triage.commands.triage import Triage
@@ -63,6 +64,17 @@ class AdTriageService(HealthCheck, RecordRetention):
         report = Sources(self.store).observed(event)
         log.info("observation %s: %d accepted, %d updated", event["id"], report["accepted"], report["updated"])
 
+    # -- outreach outcomes as labels -------------------------------------------------------------------------------
+    # one entrypoint for both types: they share a topic, so a poison record there is dead-lettered once
+    @kafka_consumer("outreach.contact.made", "outreach.identification_talk.held")
+    def on_outreach_outcome(self, event: dict) -> None:
+        result = OutreachLabels(self.store).record(event)
+        if result is None:
+            log.info("outreach event %s already handled", event["id"])
+        else:
+            log.info("outreach event %s %s", event["id"], "labelled a cluster" if result["labelled"]
+                     else "names no cluster: nothing to label")
+
     # -- triage and rule sets --------------------------------------------------------------------------------------
     @command
     def move_item(self, *, ad_key, to_state, reason, actor, assignee=None, request_id=None) -> dict:
@@ -103,6 +115,12 @@ class AdTriageService(HealthCheck, RecordRetention):
     @command
     def rulesets(self) -> dict:
         return TriageQueries(self.store).rulesets()
+
+    @command
+    def outcomes(self) -> dict:
+        """Per rule-set version: flagged clusters, those reached by outreach, those that led to an identification
+        talk, and the outreach attempts recorded (labels from outreach events)."""
+        return TriageQueries(self.store).outcomes()
 
     @command
     def linking(self) -> dict:

@@ -37,6 +37,7 @@ T = TypeVar("T")
 PURPOSE = "ad-linkage"
 RULESET_SETTING = "AD_TRIAGE_RULESET_VERSION"
 ADS, CLUSTERS, QUARANTINE, CONFIG = "ads", "clusters", "quarantine", "config"
+LABELS = "outreach_labels"  # one per (cluster, contact): what outreach learnt, for the per-version figures
 LINKING = "linking"  # the config document holding the linking version
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}"  # names this process in answers about its own memory
 CLAIM = "_linking_claim"  # carried in a linking transaction's result, so a replayed result is told from our commit
@@ -75,6 +76,8 @@ class AdTriageStore(MongoStore):
         self.db[ADS].create_index([("cluster_id", ASCENDING)])
         self.db[ADS].create_index([("queue.state", ASCENDING)])
         self.db[ADS].create_index([("link_version", ASCENDING)])
+        self.db[ADS].create_index([("flagged_versions", ASCENDING), ("cluster_id", ASCENDING)])
+        self.db[LABELS].create_index([("ruleset_version", ASCENDING), ("cluster_id", ASCENDING)])
         self.db[QUARANTINE].create_index([("status", ASCENDING), ("received_at", ASCENDING)])
         self.db[CONFIG].update_one({"_id": LINKING}, {"$setOnInsert": {"version": 0}}, upsert=True)
         with self.replica.lock:
@@ -247,3 +250,46 @@ class AdTriageStore(MongoStore):
         total = self.db[QUARANTINE].count_documents(query)
         docs = self.db[QUARANTINE].find(query, {"raw": 0}).sort([("received_at", ASCENDING), ("_id", ASCENDING)])
         return total, list(docs.skip(offset).limit(limit))
+
+    # -- outreach labels -------------------------------------------------------------------------------------------
+    # Aggregations only in the forms both MongoDB and the local MongoDB-wire server evaluate: a group key made with
+    # $concat (not a sub-document), $first/$max/$sum of plain fields.
+    def label(self, label_id: str, session=None) -> dict | None:
+        return self.db[LABELS].find_one({"_id": label_id}, session=session)
+
+    def save_label(self, session, doc: dict) -> None:
+        self.db[LABELS].replace_one({"_id": doc["_id"]}, doc, upsert=True, session=session)
+
+    def flagged_clusters_per_version(self) -> dict[str, int]:
+        """Version -> distinct clusters (the ads' current cluster ids) with at least one ad flagged under it; counted
+        in the database (index: flagged_versions, cluster_id)."""
+        docs = self.db[ADS].aggregate([{"$match": {"flagged_versions": {"$exists": True, "$ne": []},
+                                                   "cluster_id": {"$type": "string"}}},
+                                       *_FLAGGED_PAIRS, {"$group": {"_id": "$v", "clusters": {"$sum": 1}}}])
+        return {d["_id"]: int(d["clusters"]) for d in docs}
+
+    def flagged_pairs(self, cluster_ids) -> set[tuple[str, str]]:
+        """The (version, cluster) pairs the ads show flagged, among the given clusters (index: cluster_id)."""
+        cluster_ids = sorted(set(cluster_ids))
+        if not cluster_ids:
+            return set()
+        docs = self.db[ADS].aggregate([{"$match": {"cluster_id": {"$in": cluster_ids}}}, *_FLAGGED_PAIRS])
+        return {(d["v"], d["c"]) for d in docs}
+
+    def labelled_clusters(self) -> list[tuple[str, str, bool, bool, int]]:
+        """One row per (version, cluster) with labels: (version, cluster, any reached, any talk, attempts). Labels
+        without a version count for none."""
+        docs = self.db[LABELS].aggregate([
+            {"$match": {"ruleset_version": {"$type": "string"}}},
+            {"$group": {"_id": {"$concat": ["$ruleset_version", "|", "$cluster_id"]},
+                        "v": {"$first": "$ruleset_version"}, "c": {"$first": "$cluster_id"},
+                        "reached": {"$max": "$reached"}, "talk": {"$max": "$identification_talk"},
+                        "attempts": {"$sum": "$attempts"}}}])
+        return [(d["v"], d["c"], bool(d["reached"]), bool(d["talk"]), int(d["attempts"])) for d in docs]
+
+
+# flagged ads -> one row per distinct (version, cluster): {v, c}
+_FLAGGED_PAIRS = [{"$project": {"cluster_id": 1, "flagged_versions": 1}},
+                  {"$unwind": "$flagged_versions"},
+                  {"$group": {"_id": {"$concat": ["$flagged_versions", "|", "$cluster_id"]},
+                              "v": {"$first": "$flagged_versions"}, "c": {"$first": "$cluster_id"}}}]

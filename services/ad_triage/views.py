@@ -67,3 +67,11 @@ def quarantine_view(doc: dict) -> dict:
             "format": doc["format"], "reasons": doc["reasons"], "platform": hint.get("platform"),
             "ad_id": hint.get("ad_id"), "received_at": iso(doc["received_at"]), "attempts": doc.get("attempts", 1),
             "ad_key": doc.get("ad_key")}
+
+
+def outcomes_view(versions) -> dict:
+    """Per-version outreach figures (domain.labels.VersionOutcomes), oldest version first."""
+    return {"versions": [{"ruleset_version": v.ruleset_version, "flagged_clusters": v.flagged_clusters,
+                          "reached_clusters": v.reached_clusters,
+                          "identification_talk_clusters": v.identification_talk_clusters, "attempts": v.attempts}
+                         for v in versions]}

@@ -3,6 +3,7 @@
 Every list is a keyset page on the index of its order; region-scoped callers see their region only."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 
 from services.outreach import codec, inputs, views
@@ -14,8 +15,7 @@ from services.outreach.domain.errors import UnknownVisit
 from services.outreach.domain.geography import Geography
 from services.outreach.domain.reference import budget_lines, code, labelled, teams
 from services.outreach.domain.tasks import PRIORITY_RANK, STATES
-from services.outreach.storage import (CONTACTS, PLAN_ORDER, TASK_ORDER, TASKS, VENUE_ORDER, VENUES, VISIT_ORDER,
-                                       VISITS)
+from services.outreach.storage import CONTACTS, PLAN_ORDER, VENUE_ORDER, VENUES, VISIT_ORDER, VISITS
 
 CODE_LISTS = ("venueKinds", "languageGroups", "materials", "healthServices", "identificationTalk", "indicators",
               "screeningOutcomes", "inspectionFindings", "agencies", "channels", "outcomes", "consentScopes",
@@ -101,19 +101,21 @@ class OutreachQueries:
         return views.page(result, views.visit)
 
     def tasks(self, state=None, priority=None, first=20, after=None) -> dict:
-        query: dict = {"state": {"$in": ["open", "in_progress"]}, "priority_rank": {"$gte": 1}}
+        states, ranks = ["open", "in_progress"], [1, 2, 3]  # the default list: open work, priority low or above
         if state is not None:
             if state not in STATES:
                 raise inputs.InvalidInput(f"state must be one of {', '.join(STATES)}", "state", "unknown_code")
-            query["state"] = state
+            states = [state]
         if priority is not None:
             if priority not in PRIORITY_RANK:
                 raise inputs.InvalidInput(f"priority must be one of {', '.join(PRIORITY_RANK)}", "priority",
                                           "unknown_code")
-            query["priority_rank"] = PRIORITY_RANK[priority]
-        if self.ctx.scope.region is not None:
-            query["regions"] = self.ctx.scope.region
-        result = self.store.page(TASKS, query, TASK_ORDER, inputs.first(first), inputs.after(after))
+            ranks = [PRIORITY_RANK[priority]]
+        query: dict = {"state": {"$in": states}, "priority_rank": {"$in": ranks}}
+        region = self.ctx.scope.region
+        if region is not None:
+            query["regions"] = region
+        result = self.store.task_page(query, states, ranks, region, inputs.first(first), inputs.after(after))
         return views.page(result, views.task)
 
     def task(self, task_id) -> dict:
@@ -130,31 +132,29 @@ class OutreachQueries:
             window["$lte"] = end.isoformat()
         visit_match = {"state": "done", **({"visited_on": window} if window else {})}
         contact_match = {"occurred_on": window} if window else {}
-        visits = self.store.aggregate(VISITS, [
-            {"$match": visit_match},
-            {"$group": {"_id": {"region": "$region", "organisation": "$organisation",
-                                "month": {"$substr": ["$visited_on", 0, 7]}},
-                        "count": {"$sum": 1}, "people_met": {"$sum": "$record.people_met_total"}}}])
-        by_language: dict[str, int] = {}
-        for doc in self.store.find(VISITS, visit_match):
-            for group, n in (doc.get("record") or {}).get("people_met", {}).items():
-                by_language[group] = by_language.get(group, 0) + n
-        contacts = self.store.aggregate(CONTACTS, [
-            {"$match": contact_match},
-            {"$group": {"_id": {"channel": "$channel", "outcome": "$outcome"}, "count": {"$sum": 1}}}])
-        concern = self.store.aggregate(VENUES, [{"$match": {"concern.of_concern": True}},
-                                                {"$group": {"_id": "$region", "count": {"$sum": 1}}}])
-        tasks = self.store.aggregate(TASKS, [{"$group": {"_id": "$state", "count": {"$sum": 1}}}])
-        return {"visits": sorted(({**v["_id"], "count": v["count"], "people_met": v["people_met"]} for v in visits),
-                                 key=lambda v: (v["month"], v["region"], v["organisation"] or "")),
+        # counted here rather than with $group: nx-27017 answers a $group on a sub-document key with the literal
+        # expression; the documents are read through projections of the few fields counted
+        visits: Counter = Counter()
+        people: Counter = Counter()
+        by_language: Counter = Counter()
+        for doc in self.store.find(VISITS, visit_match, fields=("region", "organisation", "visited_on", "record")):
+            key = (doc["visited_on"][:7], doc["region"], doc.get("organisation") or "")
+            record = doc.get("record") or {}
+            visits[key] += 1
+            people[key] += record.get("people_met_total", 0)
+            by_language.update(record.get("people_met", {}))
+        contacts = Counter((c["channel"], c["outcome"])
+                           for c in self.store.find(CONTACTS, contact_match, fields=("channel", "outcome")))
+        concern = Counter(v["region"] for v in self.store.find(VENUES, {"concern.of_concern": True},
+                                                                fields=("region",)))
+        tasks = {state: self.store.count_tasks([state], [0, 1, 2, 3], None) for state in STATES}
+        return {"visits": [{"month": m, "region": r, "organisation": o, "count": n, "people_met": people[(m, r, o)]}
+                           for (m, r, o), n in sorted(visits.items())],
                 "people_met_by_language": dict(sorted(by_language.items())),
-                "contacts": sorted(({**c["_id"], "count": c["count"]} for c in contacts),
-                                   key=lambda c: (c["channel"], c["outcome"])),
-                "identification_talks": sum(c["count"] for c in contacts
-                                            if c["_id"]["channel"] == "identification_talk"),
-                "venues_of_concern": sorted(({"region": c["_id"], "count": c["count"]} for c in concern),
-                                            key=lambda c: c["region"]),
-                "tasks": {s: next((t["count"] for t in tasks if t["_id"] == s), 0) for s in STATES}}
+                "contacts": [{"channel": ch, "outcome": out, "count": n} for (ch, out), n in sorted(contacts.items())],
+                "identification_talks": sum(n for (ch, _), n in contacts.items() if ch == "identification_talk"),
+                "venues_of_concern": [{"region": r, "count": n} for r, n in sorted(concern.items())],
+                "tasks": tasks}
 
 
 def _plan_state(state) -> str:

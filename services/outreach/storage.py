@@ -14,6 +14,7 @@ from services.outreach.domain.errors import InvalidCursor
 
 VENUES, SIGNALS, VISITS, NOTES, IDENTIFICATIONS = "venues", "signals", "visits", "inspection_notes", "identifications"
 CONTACTS, FOLLOW_UPS, AD_LINKS, TASKS = "contacts", "follow_ups", "ad_links", "tasks"
+TASK_COUNTS = "task_counts"  # the task list's totals, kept with each task write (a count would scan)
 
 # (field, direction) of each listed order; the cursor carries these values of the page's last item
 VENUE_ORDER = (("score", DESCENDING), ("_id", ASCENDING))
@@ -45,6 +46,16 @@ def after_filter(values: list, order) -> dict:
         clause[field] = {"$lt" if direction == DESCENDING else "$gt": values[i]}
         alternatives.append(clause)
     return {"$or": alternatives}
+
+
+def _count_key(region: str, state: str, rank: int) -> str:
+    return f"{region}|{state}|{rank}"
+
+
+def count_keys(task: dict | None) -> list[str]:
+    if task is None:
+        return []
+    return [_count_key(r, task["state"], task["priority_rank"]) for r in ("*", *task.get("regions", ()))]
 
 
 def _index(*fields) -> list:
@@ -98,8 +109,10 @@ class OutreachStore(MongoStore):
                                                 session=session)
         return result.modified_count == 1 or result.matched_count == 1
 
-    def find(self, collection: str, query: dict, session=None, sort=None, limit: int = 0) -> list[dict]:
-        cursor = self.db[collection].find(query, session=session)
+    def find(self, collection: str, query: dict, session=None, sort=None, limit: int = 0,
+             fields: tuple[str, ...] | None = None) -> list[dict]:
+        projection = None if fields is None else {f: 1 for f in fields}
+        cursor = self.db[collection].find(query, projection, session=session)
         if sort:
             cursor = cursor.sort(list(sort))
         if limit:
@@ -154,13 +167,30 @@ class OutreachStore(MongoStore):
     def ads_of(self, session, cluster_id: str) -> list[dict]:
         return list(self.db[AD_LINKS].find({"cluster_id": cluster_id}, session=session))
 
-    def put_task(self, session, doc: dict) -> None:
-        self.db[TASKS].replace_one({"_id": doc["_id"]}, doc, upsert=True, session=session)
+    def write_task(self, session, before: dict | None, after: dict) -> None:
+        """Write a task and move its totals: one counter per (state, priority rank) and per region of it."""
+        self.db[TASKS].replace_one({"_id": after["_id"]}, after, upsert=True, session=session)
+        moves = [(k, -1) for k in count_keys(before)] + [(k, 1) for k in count_keys(after)]
+        net: dict[str, int] = {}
+        for key, step in moves:
+            net[key] = net.get(key, 0) + step
+        for key, step in sorted(net.items()):
+            if step:
+                self.db[TASK_COUNTS].update_one({"_id": key}, {"$inc": {"n": step}}, upsert=True, session=session)
+
+    def count_tasks(self, states, ranks, region: str | None) -> int:
+        keys = [_count_key(region or "*", state, rank) for state in states for rank in ranks]
+        return sum(d.get("n", 0) for d in self.db[TASK_COUNTS].find({"_id": {"$in": keys}}))
+
+    def task_page(self, query: dict, states, ranks, region: str | None, first: int, after: str | None) -> dict:
+        q = query if after is None else {"$and": [query, after_filter(decode_cursor(after, TASK_ORDER), TASK_ORDER)]}
+        docs = list(self.db[TASKS].find(q).sort(list(TASK_ORDER)).limit(first + 1))
+        more, docs = len(docs) > first, docs[:first]
+        return {"docs": docs, "cursors": [encode_cursor(d, TASK_ORDER) for d in docs],
+                "total": self.count_tasks(states, ranks, region), "has_next_page": more}
 
     def push_attempt(self, session, task_id: str, attempt: dict, changes: dict) -> None:
-        self.db[TASKS].update_one({"_id": task_id}, {"$push": {"attempts": attempt}, "$set": changes},
-                                  session=session)
+        # the whole list is set in the transaction: nx-27017 stores a $push-ed document as a JSON string
+        task = self.db[TASKS].find_one({"_id": task_id}, session=session)
+        self.write_task(session, task, {**task, **changes, "attempts": [*task.get("attempts", ()), attempt]})
 
-    # -- figures -----------------------------------------------------------------------------------------------------
-    def aggregate(self, collection: str, pipeline: list[dict]) -> list[dict]:
-        return list(self.db[collection].aggregate(pipeline))

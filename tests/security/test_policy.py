@@ -15,7 +15,7 @@ from kit.nameko_kit import CALLER_KEY, CallerInfo, Command
 from kit.policy import PolicyError, parse, policy
 from kit.principal import ANONYMOUS, HEADER, Principal, seal
 
-SERVICES = ("grants", "ad_triage", "evaluation")
+SERVICES = ("grants", "ad_triage", "evaluation", "outreach")
 KEY = b"p" * 32
 NGO = "DK-CVR-10000009"
 

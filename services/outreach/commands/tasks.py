@@ -40,8 +40,8 @@ class TaskCommands:
         task = self.store.get(TASKS, task_id, session)
         if not ads:
             if task is not None and task["state"] in ("open", "in_progress"):
-                self.store.update(session, TASKS, task_id, {"state": "merged", "merged_into": merged_into,
-                                                            "ad_count": 0, "ad_keys": [], "updated_at": now})
+                self.store.write_task(session, task, {**task, "state": "merged", "merged_into": merged_into,
+                                                      "ad_count": 0, "ad_keys": [], "updated_at": now})
             return
         priority = cluster_priority({a["_id"]: a["priority"] for a in ads})
         cities = sorted({a["city"] for a in ads if a.get("city")})
@@ -55,12 +55,13 @@ class TaskCommands:
         if task is None:
             if priority == "none":
                 return  # never flagged: no task
-            self.store.put_task(session, {"_id": task_id, "state": "open", "opened_at": now, "attempts": [],
-                                          "closed_reason": None, "merged_into": None, **fields})
+            self.store.write_task(session, None, {"_id": task_id, "state": "open", "opened_at": now,
+                                                  "attempts": [], "closed_reason": None, "merged_into": None,
+                                                  **fields})
         else:
             if task["state"] == "merged":
                 fields.update(state="open", merged_into=None)
-            self.store.update(session, TASKS, task_id, fields)
+            self.store.write_task(session, task, {**task, **fields})
             if task["priority"] != priority:
                 self._relink(session, cluster_id, priority)
 
@@ -81,9 +82,8 @@ class TaskCommands:
         def work(session):
             current = visible_task(self.ctx, task["_id"], session)
             check_close(current["state"], checked)
-            self.store.update(session, TASKS, current["_id"], {"state": "closed", "closed_reason": checked,
-                                                               "closed_by": who,
-                                                               "updated_at": self.ctx.now().isoformat()})
+            self.store.write_task(session, current, {**current, "state": "closed", "closed_reason": checked,
+                                                     "closed_by": who, "updated_at": self.ctx.now().isoformat()})
             return views.task(self.store.get(TASKS, current["_id"], session))
         return self.store.run_once("close_task", request_id, dict(task_id=task["_id"], reason=checked, actor=who),
                                    work)

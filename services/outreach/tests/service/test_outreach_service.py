@@ -93,6 +93,8 @@ def test_a_flag_delivered_twice_opens_one_task_and_an_attempt_is_published_for_a
                                            outcome="identification_talk_agreed", funding=BUDGET, actor="worker-1",
                                            request_id=f"attempt-{uuid.uuid4().hex}")
     assert task["state"] == "in_progress"
+    assert [(a["channel"], a["outcome"], a["reached"]) for a in task["attempts"]] == [
+        ("sms", "identification_talk_agreed", True)]
     contacts = [e for e in envelopes(platform, "outreach.contacts", expect=50)
                 if e["data"].get("clusterId") == cluster]
     assert [(e["type"], e["data"]["outcome"], e["data"]["rulesetVersion"]) for e in contacts] == [
@@ -119,4 +121,9 @@ def test_roles_outside_the_policy_are_refused_by_the_service_itself(platform):
             rpc.outreach.venues()
         figures = rpc.outreach.activity()
     assert code_of(refused.value)["code"] == "forbidden"
-    assert set(figures) >= {"visits", "contacts", "venues_of_concern"}
+    month = TODAY[:7]
+    assert {"month": month, "region": "hovedstaden", "organisation": "cmm", "count": 1, "people_met": 3} in \
+        figures["visits"]
+    assert {"region": "hovedstaden", "count": 1} in figures["venues_of_concern"]
+    assert {"channel": "sms", "outcome": "identification_talk_agreed", "count": 1} in figures["contacts"]
+    assert figures["people_met_by_language"]["ro"] >= 3

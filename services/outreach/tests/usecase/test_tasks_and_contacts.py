@@ -150,3 +150,36 @@ def test_evaluators_aggregates_carry_no_ids(world):
     assert figures["people_met_by_language"] == {"ro": 2}
     assert venue["venue_id"] not in repr(figures)
     assert CMM.organisation == "cmm"
+
+
+def test_the_lists_totals_kept_with_each_write_equal_a_count_of_the_tasks(world):
+    """The task list's total is read from counters (a count would scan every task): after flags, priority changes,
+    cluster moves, attempts and closes they equal what a count finds, for every filter and region."""
+    import random
+    rng = random.Random(5)
+    clusters = [f"cl-{i:016x}" for i in range(12)]
+    cities = ["københavn", "næstved", "odense", None]
+    for n in range(120):
+        world.tasks().on_ad(flag_event(rng.choice(clusters), str(rng.randrange(40)),
+                                       priority=rng.choice(["high", "medium", "low", "none"]),
+                                       city=rng.choice(cities), event_id=f"mix-{n}",
+                                       type_=rng.choice(["ad_triage.ad.flagged", "ad_triage.ad.priority_changed"])))
+        if n % 17 == 0:
+            listed = world.queries().tasks(first=100)["items"]
+            if listed:
+                task = rng.choice(listed)
+                if rng.random() < 0.5:
+                    world.contacts().attempt(task_id=task["task_id"], channel="call", at="2016-05-02T10:00:00+00:00",
+                                             outcome="no_answer", funding=GRANT, actor="w")
+                else:
+                    world.tasks().close(task_id=task["task_id"], reason="not_relevant", actor="w")
+    tasks = list(world.store.db["tasks"].find({}))
+    for state in (None, "open", "in_progress", "closed", "merged"):
+        for priority in (None, "high", "medium", "low", "none"):
+            for scope in (CMM, PROVEST):
+                page = world.queries(scope).tasks(state=state, priority=priority, first=100)
+                expected = [t for t in tasks
+                            if (t["state"] == state if state else t["state"] in ("open", "in_progress"))
+                            and (t["priority"] == priority if priority else t["priority_rank"] >= 1)
+                            and (scope.region is None or scope.region in t["regions"])]
+                assert page["total"] == len(expected) == len(page["items"]), (state, priority, scope)
