@@ -26,11 +26,10 @@ def refresh(store: OutreachStore, session, venue: dict, rules: ConcernRules, on:
     before = venue.get("concern") or {"level": "none", "of_concern": False, "score": 0.0}
     store.update(session, VENUES, venue["_id"], {"concern": views.concern_summary(concern), "score": concern.score})
     if concern.level != before["level"] or concern.of_concern != before["of_concern"]:
-        store.emit(session, events.CONCERN_CHANGED, venue["_id"], {
-            "venueId": venue["_id"], "region": venue["region"], "score": concern.score, "level": concern.level,
-            "previousLevel": before["level"], "ofConcern": concern.of_concern,
-            "previouslyOfConcern": bool(before["of_concern"]), "rulesetVersion": concern.ruleset_version,
-            "cause": cause})
+        store.emit(session, events.CONCERN_CHANGED, venue["_id"], events.concern_changed(
+            venue_id=venue["_id"], region=venue["region"], score=concern.score, level=concern.level,
+            previous_level=before["level"], of_concern=concern.of_concern,
+            previously_of_concern=bool(before["of_concern"]), ruleset_version=concern.ruleset_version, cause=cause))
         _pull_revisits_forward(store, session, venue, concern.level, rules, on)
     return concern
 

@@ -28,7 +28,8 @@ def visible_task(ctx: Context, task_id: object, session=None) -> dict:
 
 
 def subject_of(doc: dict) -> str:
-    return doc.get("cluster_id") or doc.get("venue_id") or doc["_id"]
+    return events.subject_of_contact(cluster_id=doc.get("cluster_id"), venue_id=doc.get("venue_id"),
+                                     fallback=doc["_id"])
 
 
 class ContactCommands:
@@ -88,9 +89,9 @@ class ContactCommands:
                     "first_contact": doc["_id"]})
                 self.store.update(session, CONTACTS, doc["_id"], {"follow_up_id": follow_up_id})
                 doc = {**doc, "follow_up_id": follow_up_id}
-                self.store.emit(session, events.CONSENT_GIVEN, follow_up_id, {
-                    "followUpId": follow_up_id, "scope": list(scope), "contactId": doc["_id"],
-                    "organisation": self.ctx.scope.organisation, "recordedOn": day.isoformat()})
+                self.store.emit(session, events.CONSENT_GIVEN, follow_up_id, events.consent_given(
+                    follow_up_id=follow_up_id, scope=scope, contact_id=doc["_id"],
+                    organisation=self.ctx.scope.organisation, recorded_on=day))
             # the answer is kept with the request record for a retry: the code only sealed, never in clear
             sealed = self.store.seal(new_code, f"contact/{doc['_id']}", "follow_up_code") if new_code else None
             return {**views.contact(doc), "follow_up_code_sealed": sealed}
@@ -109,16 +110,16 @@ class ContactCommands:
                "language_group": group, "organisation": self.ctx.scope.organisation, "funding": paid_by.as_dict(),
                "by": who, "created_ns": time.time_ns()}
         self.store.insert(session, CONTACTS, doc)
-        self.store.emit(session, events.CONTACT_MADE, subject_of(doc), {
-            "contactId": doc["_id"], "channel": channel, "occurredOn": day, "outcome": outcome,
-            "reached": doc["reached"], "venueId": doc["venue_id"], "visitId": visit_id, "taskId": doc["task_id"],
-            "clusterId": doc["cluster_id"], "rulesetVersion": doc["ruleset_version"], "followUpId": follow_up_id,
-            "languageGroup": group, "organisation": doc["organisation"], "funding": paid_by.as_dict()})
+        self.store.emit(session, events.CONTACT_MADE, subject_of(doc), events.contact_made(
+            contact_id=doc["_id"], channel=channel, occurred_on=day, outcome=outcome,
+            organisation=doc["organisation"], funding=paid_by, venue_id=doc["venue_id"], visit_id=visit_id,
+            task_id=doc["task_id"], cluster_id=doc["cluster_id"], ruleset_version=doc["ruleset_version"],
+            follow_up_id=follow_up_id, language_group=group))
         return doc
 
     def attempt(self, *, task_id, channel, at, outcome, funding, actor, request_id=None) -> dict:
         who = inputs.actor(actor)
-        tried = check_attempt(channel, inputs.moment(at, "at"), outcome, self.ctx.now())
+        tried = check_attempt(channel, outcome, inputs.moment(at, "at"), self.ctx.now())
         task = visible_task(self.ctx, task_id)
         state_after_attempt(task["state"])
         paid_by = attribute(self.ctx.funding, funding, self.ctx.scope.organisation or "")
@@ -156,10 +157,10 @@ class ContactCommands:
                    "language_group": None, "organisation": self.ctx.scope.organisation, "funding": None, "by": who,
                    "created_ns": time.time_ns()}
             self.store.insert(session, CONTACTS, doc)
-            self.store.emit(session, events.TALK_HELD, subject_of(doc), {
-                "contactId": doc["_id"], "venueId": doc["venue_id"], "taskId": doc["task_id"],
-                "clusterId": doc["cluster_id"], "rulesetVersion": doc["ruleset_version"], "heldOn": doc["occurred_on"],
-                "organisation": doc["organisation"], "followUpId": follow_up_id})
+            self.store.emit(session, events.TALK_HELD, subject_of(doc), events.identification_talk_held(
+                held_on=doc["occurred_on"], organisation=doc["organisation"], contact_id=doc["_id"],
+                venue_id=doc["venue_id"], task_id=doc["task_id"], cluster_id=doc["cluster_id"],
+                ruleset_version=doc["ruleset_version"], follow_up_id=follow_up_id))
             return {"contact_id": doc["_id"], "held_on": doc["occurred_on"], "venue_id": doc["venue_id"],
                     "task_id": doc["task_id"]}
         return self.store.run_once("record_identification_talk", request_id, arguments, work)
@@ -176,9 +177,8 @@ class ContactCommands:
                 return {"withdrawn": True, "withdrawn_on": doc["withdrawn_on"]}
             self.store.update(session, FOLLOW_UPS, doc["_id"], {"withdrawn_on": today.isoformat()},
                               expect={"withdrawn_on": None})
-            self.store.emit(session, events.CONSENT_WITHDRAWN, doc["_id"], {
-                "followUpId": doc["_id"], "organisation": self.ctx.scope.organisation,
-                "withdrawnOn": today.isoformat()})
+            self.store.emit(session, events.CONSENT_WITHDRAWN, doc["_id"], events.consent_withdrawn(
+                follow_up_id=doc["_id"], organisation=self.ctx.scope.organisation, withdrawn_on=today))
             return {"withdrawn": True, "withdrawn_on": today.isoformat()}
         return self.store.run_once("withdraw_follow_up_consent", request_id, dict(code=self.store.code_hash(canonical),
                                                                                    actor=who), work)

@@ -48,9 +48,9 @@ class VenueCommands:
         def work(session):
             doc = codec.venue_doc(venue, checked_address, self.store.seal)
             self.store.insert(session, VENUES, doc)
-            self.store.emit(session, events.VENUE_REGISTERED, venue.venue_id, {
-                "venueId": venue.venue_id, "kind": venue.kind, "municipality": venue.municipality,
-                "region": venue.region, "organisation": venue.organisation})
+            self.store.emit(session, events.VENUE_REGISTERED, venue.venue_id, events.venue_registered(
+                venue_id=venue.venue_id, kind=venue.kind, municipality=venue.municipality, region=venue.region,
+                organisation=venue.organisation))
             return venue_answer(self.ctx, doc, session)
         return self.store.run_once("register_venue", request_id, arguments, work)
 

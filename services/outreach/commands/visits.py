@@ -19,9 +19,9 @@ SWEEP_CHUNK = 200
 
 
 def planned_event(doc: dict) -> dict:
-    return {"visitId": doc["_id"], "venueId": doc["venue_id"], "teamId": doc["team_id"],
-            "organisation": doc["organisation"], "region": doc["region"], "dueOn": doc["due_on"],
-            "cause": doc["cause"]}
+    return events.visit_planned(visit_id=doc["_id"], venue_id=doc["venue_id"], team_id=doc["team_id"],
+                                organisation=doc["organisation"], region=doc["region"], due_on=doc["due_on"],
+                                cause=doc["cause"])
 
 
 def plan_doc(venue: dict, team, due_on: date, cause: str) -> dict:
@@ -86,8 +86,9 @@ class VisitCommands:
             last = max(filter(None, (current.get("last_visited_on"), done["visited_on"])))
             self.store.update(session, VENUES, current["_id"], {"last_visited_on": last})
             current = {**current, "last_visited_on": last}
-            self.store.emit(session, events.VISIT_RECORDED, current["_id"], self._recorded_event(done, record,
-                                                                                                paid_by))
+            self.store.emit(session, events.VISIT_RECORDED, current["_id"], events.visit_recorded(
+                visit_id=done["_id"], venue_id=done["venue_id"], team_id=done["team_id"],
+                organisation=done["organisation"], region=done["region"], record=record, funding=paid_by))
             concern = self._signals(session, current, done, record, today)
             following = self._revisit(session, current, team, record.visited_on, concern.level, today)
             return {**views.visit(done), "next_visit": views.visit_brief(following)}
@@ -125,16 +126,6 @@ class VisitCommands:
         self.store.emit(session, events.VISIT_PLANNED, venue["_id"], planned_event(doc))
         return doc
 
-    @staticmethod
-    def _recorded_event(done: dict, record, paid_by) -> dict:
-        return {"visitId": done["_id"], "venueId": done["venue_id"], "teamId": done["team_id"],
-                "organisation": done["organisation"], "region": done["region"], "visitedOn": done["visited_on"],
-                "peopleMet": dict(record.people_met), "peopleMetTotal": record.people_met_total,
-                "materials": list(record.materials), "healthServices": list(record.health_services),
-                "identificationTalk": record.identification_talk, "indicators": list(record.indicators),
-                "screeningOutcome": record.screening_outcome, "followUpNeeded": record.follow_up_needed,
-                "funding": paid_by.as_dict()}
-
     def sweep_overdue(self, today: date) -> int:
         """Mark visits past their due date overdue, one conditional update each: reported once even when two
         instances sweep at the same moment."""
@@ -149,9 +140,9 @@ class VisitCommands:
                                                                            "overdue_on": today.isoformat()},
                                              expect={"state": "planned"}):
                         return False
-                    self.store.emit(session, events.VISIT_OVERDUE, doc["venue_id"], {
-                        "visitId": doc["_id"], "venueId": doc["venue_id"], "teamId": doc["team_id"],
-                        "organisation": doc["organisation"], "region": doc["region"], "dueOn": doc["due_on"],
-                        "detectedOn": today.isoformat()})
+                    self.store.emit(session, events.VISIT_OVERDUE, doc["venue_id"], events.visit_overdue(
+                        visit_id=doc["_id"], venue_id=doc["venue_id"], team_id=doc["team_id"],
+                        organisation=doc["organisation"], region=doc["region"], due_on=doc["due_on"],
+                        detected_on=today))
                     return True
                 reported += bool(self.store.transaction(work))

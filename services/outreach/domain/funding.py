@@ -54,21 +54,10 @@ def check_budget_line(ref: FundingRef, organisation: str, lines: Mapping[str, Bu
     return Funding("budget", line.id, line.initiative, line.id)
 
 
-def check_grant_attribution(*args) -> Funding:
-    """The grants service's answer for an active grant (``grant_id``, ``initiative_number``, ``fund_code``) checked
-    against the initiatives that may fund outreach.
-
-    Called as ``check_grant_attribution(attribution, allowed_initiatives)`` (the spec) or
-    ``check_grant_attribution(ref, attribution, allowed_initiatives)`` (then the ref's id names the grant)."""
-    if len(args) == 3 and isinstance(args[0], FundingRef):
-        ref, attribution, allowed = args
-        grant_id = ref.id
-    elif len(args) == 2:
-        attribution, allowed = args
-        grant_id = attribution.get("grant_id") if isinstance(attribution, Mapping) else None
-    else:
-        raise TypeError("check_grant_attribution(attribution, allowed_initiatives)")
-    return _grant_funding(grant_id, attribution, frozenset(allowed))
+def check_grant_attribution(ref: FundingRef, attribution: object, allowed) -> Funding:
+    """The grants service's answer for the active grant ``ref`` names (``initiative_number``, ``fund_code``),
+    checked against the initiatives that may fund outreach."""
+    return _grant_funding(ref.id, attribution, frozenset(allowed))
 
 
 def _grant_funding(grant_id: object, attribution: object, allowed: frozenset[int]) -> Funding:

@@ -172,12 +172,7 @@ def apply_flag(flag: AdFlag, at: datetime, *, task: Task | None,
 
 
 def check_attempt(channel: object, outcome: object, at: object, now: datetime | None = None) -> Attempt:
-    """An attempt as a worker records it: a digital channel, an outcome code and an aware time not in the future.
-
-    Also accepts the order (channel, at, outcome, now) of the first draft, which the commands were written against:
-    a time and a code cannot be mistaken for each other."""
-    if isinstance(outcome, datetime) and not isinstance(at, datetime):
-        outcome, at = at, outcome
+    """An attempt as a worker records it: a digital channel, an outcome code and an aware time not in the future."""
     checked_channel = code("channels", channel, "channel")
     checked_outcome = code("outcomes", outcome, "outcome")
     if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:

@@ -136,10 +136,6 @@ def test_attempts_are_checked():
     assert t.check_attempt("sms", "no_answer", AT + timedelta(minutes=2), AT).at == AT + timedelta(minutes=2)
 
 
-def test_the_first_drafts_argument_order_is_still_understood():
-    assert t.check_attempt("chat", AT, "declined", AT) == t.check_attempt("chat", "declined", AT, AT)
-
-
 def test_closing_needs_a_known_reason():
     task, _ = t.apply_flag(flag(), AT, task=None)
     with pytest.raises(UnknownCode) as caught:
