@@ -85,3 +85,24 @@ def day(value: object, field: str) -> date:
 
 def optional_day(value: object, field: str) -> date | None:
     return None if value is None else day(value, field)
+
+
+def record_id(value: object, field: str, prefix: str) -> str:
+    """A record id this platform gave out: ``<prefix>-`` and 16 lower-case hex digits."""
+    if not isinstance(value, str) or not re.fullmatch(rf"{prefix}-[0-9a-f]{{16}}", value):
+        raise InvalidInput(f"{field} must be an id like {prefix}-0123456789abcdef", field, "invalid_id")
+    return value
+
+
+def first(value: object, *, default: int = 20, maximum: int = 100) -> int:
+    """The size of a keyset page (kit.keyset)."""
+    return whole_number(value, "first", default=default, minimum=1, maximum=maximum)
+
+
+def after(value: object) -> str | None:
+    """A keyset page's cursor as the client gave it back (kit.keyset decodes it)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 500:
+        raise InvalidInput("after is not a cursor this API gave out", "after", "invalid_cursor")
+    return value

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from kit.inputs import InvalidInput, actor, day, optional_day, optional_text, text, whole_number
+from kit.inputs import InvalidInput, actor, after, day, first, optional_day, optional_text, text, whole_number
+from kit.inputs import record_id as _record_id
 
 __all__ = ["InvalidInput", "actor", "after", "cluster_id", "day", "first", "moment", "optional_day",
            "optional_text", "persons", "record_id", "text"]
@@ -19,10 +20,7 @@ MAX_NOTE = 4000
 
 
 def record_id(value: object, field: str) -> str:
-    prefix = _IDS[field]
-    if not isinstance(value, str) or not re.fullmatch(rf"{prefix}-[0-9a-f]{{16}}", value):
-        raise InvalidInput(f"{field} must be an id like {prefix}-0123456789abcdef", field, "invalid_id")
-    return value
+    return _record_id(value, field, _IDS[field])
 
 
 def optional_record_id(value: object, field: str) -> str | None:
@@ -32,18 +30,6 @@ def optional_record_id(value: object, field: str) -> str | None:
 def cluster_id(value: object, field: str = "cluster_id") -> str:
     if not isinstance(value, str) or not _CLUSTER.match(value):
         raise InvalidInput(f"{field} must be an ad triage cluster id like cl-0123456789abcdef", field, "invalid_id")
-    return value
-
-
-def first(value: object) -> int:
-    return whole_number(value, "first", default=20, minimum=1, maximum=100)
-
-
-def after(value: object) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > 500:
-        raise InvalidInput("after is not a cursor this API gave out", "after", "invalid_cursor")
     return value
 
 

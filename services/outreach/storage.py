@@ -2,15 +2,12 @@
 on exactly the index of their order (a page costs the same however many records there are)."""
 from __future__ import annotations
 
-import base64
-import json
-
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
 from kit.fieldcrypt import FieldCipher
+from kit.keyset import after_filter, decode_cursor, encode_cursor  # noqa: F401 (queries use encode_cursor)
 from kit.pseudonym import Pseudonymiser
 from kit.storage import MongoStore
-from services.outreach.domain.errors import InvalidCursor
 
 VENUES, SIGNALS, VISITS, NOTES, IDENTIFICATIONS = "venues", "signals", "visits", "inspection_notes", "identifications"
 CONTACTS, FOLLOW_UPS, AD_LINKS, TASKS = "contacts", "follow_ups", "ad_links", "tasks"
@@ -21,31 +18,6 @@ VENUE_ORDER = (("score", DESCENDING), ("_id", ASCENDING))
 PLAN_ORDER = (("due_on", ASCENDING), ("_id", ASCENDING))
 VISIT_ORDER = (("visited_on", DESCENDING), ("_id", DESCENDING))
 TASK_ORDER = (("priority_rank", DESCENDING), ("score", DESCENDING), ("opened_at", ASCENDING), ("_id", ASCENDING))
-
-
-def encode_cursor(doc: dict, order) -> str:
-    return base64.urlsafe_b64encode(json.dumps([doc.get(f) for f, _ in order]).encode()).decode()
-
-
-def decode_cursor(cursor: str, order) -> list:
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
-    except Exception:
-        values = None
-    if not isinstance(values, list) or len(values) != len(order) or any(
-            not isinstance(v, (str, int, float)) or isinstance(v, bool) for v in values):
-        raise InvalidCursor("after is not a cursor this API gave out", "after")
-    return values
-
-
-def after_filter(values: list, order) -> dict:
-    """Documents strictly after ``values`` in ``order``: (a > x) or (a = x and b > y) ..., by each direction."""
-    alternatives = []
-    for i, (field, direction) in enumerate(order):
-        clause = {f: values[j] for j, (f, _) in enumerate(order[:i])}
-        clause[field] = {"$lt" if direction == DESCENDING else "$gt": values[i]}
-        alternatives.append(clause)
-    return {"$or": alternatives}
 
 
 def _count_key(region: str, state: str, rank: int) -> str:

@@ -126,9 +126,6 @@ class TaskClosed(OutreachError):
     code = "task_closed"
 
 
-class InvalidCursor(OutreachError):
-    code = "invalid_cursor"
-
 
 class RulesError(ValueError):
     """A concern rule-set file is missing, malformed or inconsistent: a deployment fault, not a user's."""
