@@ -80,6 +80,26 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+DRAIN_LIMIT = 4 * 1024 * 1024
+
+
+async def drain_body(request: Request) -> None:
+    """Read and drop the rest of a refused body (up to DRAIN_LIMIT bytes) before answering: a client still sending
+    would otherwise get a broken pipe or a reset instead of the 413 and its code. Beyond the limit the connection is
+    cut, and such a client sees the reset."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > DRAIN_LIMIT:
+        return
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > DRAIN_LIMIT:
+                return
+    except Exception:  # the client went away or the stream was already read: nothing left to drain
+        return
+
+
 class Edge:
     """What both transports share: the authenticator, the access log, the limits and the per-operation steps."""
 
@@ -169,6 +189,7 @@ class EdgeHTTPHandler(GraphQLHTTPHandler):
         try:
             body = await read_body(request, settings.graphql_max_body_bytes)
         except TooLarge:
+            await drain_body(request)
             return refusal(413, "body_too_large", f"the body is larger than {settings.graphql_max_body_bytes} bytes")
         try:
             data = json.loads(body)
