@@ -102,7 +102,8 @@ OPERATION_TYPES = ("query", "mutation", "subscription")
 
 # Root fields that serve only published reference data or aggregates: everything else touches personal data.
 PUBLIC_FIELDS = frozenset({"actionPlan", "pools", "evaluation", "adRulesets", "grants360giving", "grantsCsv",
-                           "outreachReference", "triageOutcomes", "outreachActivity", "__typename", "__schema",
+                           "outreachReference", "triageOutcomes", "outreachActivity", "screeningInstruments",
+                           "screeningInstrument", "industrySectors", "__typename", "__schema",
                            "__type"})
 
 # GraphQL object type -> the (subject kind, key of the resolved object) it identifies. The ONE table of subjects.
@@ -131,6 +132,11 @@ SUBJECT_TYPES: dict[str, tuple[tuple[str, str], ...]] = {
     "IdentificationTalkRecorded": (("contact", "contact_id"), ("venue", "venue_id"), ("outreach_task", "task_id")),
     "FollowUp": (("follow_up", "follow_up_id"),),   # the pseudonymous link id, never the code the person keeps
     "FollowUpContact": (("contact", "contact_id"), ("venue", "venue_id"), ("outreach_task", "task_id")),
+    # screening (gateway/screening.py): a screening is about one person; referrals and consent carry its id
+    "Screening": (("screening", "screening_id"),),
+    "ScreeningAnswers": (("screening", "screening_id"),),
+    "Consent": (("screening", "screening_id"),),
+    "Referral": (("referral", "referral_id"), ("screening", "screening_id")),
 }
 # (parent type, root field) whose answer names no subject of its own: the subject is this argument.
 ARGUMENT_SUBJECTS: dict[tuple[str, str], Callable[[Mapping[str, Any]], tuple[str, Any] | None]] = {
@@ -140,6 +146,8 @@ ARGUMENT_SUBJECTS: dict[tuple[str, str], Callable[[Mapping[str, Any]], tuple[str
     ("Mutation", "closeTriageItem"): lambda a: ("ad", a.get("ad_key")),
     ("Query", "accessLogForSubject"): lambda a: (a.get("kind"), a.get("id")),
     ("Mutation", "linkClusterToVenue"): lambda a: ("cluster", a.get("cluster_id")),
+    ("Query", "consentHistory"): lambda a: ("screening", a.get("screening_id")),
+    ("Query", "consentOverrides"): lambda a: ("screening", a.get("screening_id")),
 }
 SUBJECT_KINDS = frozenset(kind for kinds in SUBJECT_TYPES.values() for kind, _ in kinds)
 

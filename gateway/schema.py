@@ -10,6 +10,7 @@ from gateway.access_log import AccessLogQuery
 from gateway.errors import call
 from gateway.grants import GrantsMutation, GrantsQuery
 from gateway.outreach import OutreachMutation, OutreachQuery
+from gateway.screening import ScreeningMutation, ScreeningQuery
 from gateway.triage import TriageMutation, TriageQuery
 from gateway.types import Period
 from gateway.scalars import Ore, dkk
@@ -93,7 +94,7 @@ class Evaluation(graphene.ObjectType):
         return [{"metric": metric, "counts": per} for metric, per in sorted(counts.items())]
 
 
-class Query(AccessLogQuery, OutreachQuery, TriageQuery, GrantsQuery, graphene.ObjectType):
+class Query(AccessLogQuery, ScreeningQuery, OutreachQuery, TriageQuery, GrantsQuery, graphene.ObjectType):
     action_plan = graphene.Field(ActionPlan, required=True, description="The amendment and its four initiatives.")
     evaluation = graphene.Field(Evaluation, required=True)
 
@@ -106,7 +107,7 @@ class Query(AccessLogQuery, OutreachQuery, TriageQuery, GrantsQuery, graphene.Ob
         return {}
 
 
-class Mutation(OutreachMutation, TriageMutation, GrantsMutation, graphene.ObjectType):
+class Mutation(ScreeningMutation, OutreachMutation, TriageMutation, GrantsMutation, graphene.ObjectType):
     pass
 
 

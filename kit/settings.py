@@ -279,12 +279,17 @@ SPECS: dict[str, Spec] = {
     "ad_submit_burst": Spec("AD_SUBMIT_BURST", _positive(int), "5000"),
     "ad_submit_per_s": Spec("AD_SUBMIT_PER_SECOND", _positive(float), "20"),
     "gateway_services": Spec("GATEWAY_SERVICES", lambda raw: tuple(_name(s.strip()) for s in raw.split(",")),
-                             "grants,evaluation,ad_triage,outreach"),
+                             "grants,evaluation,ad_triage,outreach,screening"),
     # -- outreach settings --
     # how often each outreach instance looks for overdue visits and decayed concern (each change is made once)
     "outreach_sweep_s": Spec("OUTREACH_SWEEP_SECONDS", _positive(float), "60"),
     # the concern rule set in force (services/outreach/data/concern_rules/<version>.json); empty: the newest
     "outreach_concern_rules": Spec("OUTREACH_CONCERN_RULES_VERSION", str, ""),
+    # -- screening settings --
+    # how often each screening instance looks for missed deadlines (each escalation is sent once anyway)
+    "screening_sweep_s": Spec("SCREENING_SWEEP_SECONDS", _positive(float), "60"),
+    # the deadlines in force (services/screening/data/deadlines/<version>.json); empty: the newest
+    "screening_deadlines": Spec("SCREENING_DEADLINES_VERSION", str, ""),
 }
 
 
@@ -354,6 +359,9 @@ class Settings:
     # -- outreach fields --
     outreach_sweep_s: float = 60.0
     outreach_concern_rules: str = ""
+    # -- screening fields --
+    screening_sweep_s: float = 60.0
+    screening_deadlines: str = ""
 
     @property
     def database(self) -> str:

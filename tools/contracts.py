@@ -22,9 +22,7 @@ def asyncapi(registry: Registry) -> dict:
     messages: dict[str, dict] = {}
     for contract in sorted(registry.events.values(), key=lambda c: c.type):
         channel = channels.setdefault(contract.topic, {
-            "address": contract.topic,
-            "description": f"Facts published by the {contract.owner} service; Kafka key = the event's subject.",
-            "messages": {}})
+            "address": contract.topic, "description": _channel_description(contract), "messages": {}})
         name = contract.type.replace(".", "_")
         channel["messages"][name] = {"$ref": f"#/components/messages/{name}"}
         messages[name] = {
@@ -50,6 +48,16 @@ def asyncapi(registry: Registry) -> dict:
         "operations": dict(sorted(operations.items())),
         "components": {"messages": messages},
     }
+
+
+def _channel_description(contract) -> str:
+    if contract.topic.startswith("partner."):
+        agency = contract.topic.split(".")[1]
+        return (f"Referrals to the partner agency `{agency}`, published by the {contract.owner} service. Each shared "
+                "referral carries only the fields policy/partners.toml allows this agency for the referral's purpose; "
+                "a revocation means: delete what you received about that referral. Kafka key = the referral id. "
+                "How to subscribe and what each field means: docs/partners.md.")
+    return f"Facts published by the {contract.owner} service; Kafka key = the event's subject."
 
 
 def sdl() -> str:
