@@ -28,9 +28,12 @@ $(GRAPHIQL_ASSETS): gateway/static/package.json gateway/static/package-lock.json
 setup: $(VENV)/.installed $(MONGO_VENV)/.installed $(GRAPHIQL_ASSETS)
 
 # the browser test opens GraphiQL in Debian's headless Chromium; installed here when missing (needs root and apt)
+# the real clients the tests use as users do: headless Chromium (GraphiQL) and kcat (a partner reading its topic)
 browser:
 	@command -v chromium >/dev/null || { echo "installing chromium"; apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v kcat >/dev/null || { echo "installing kcat"; apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null; }
 
 run: setup
 	$(PY) -m deploy.local.run

@@ -111,6 +111,7 @@ def main() -> int:
     try:
         if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
             stack.start_kafka(int(os.environ.get("LOCAL_KAFKA_PORT", LOCAL_KAFKA_PORT)), WORKDIR / "kafka")
+            stack.start_partner_listener(int(os.environ.get("LOCAL_KAFKA_PARTNER_PORT", LOCAL_KAFKA_PORT + 1)))
         if not os.environ.get("MONGO_URI"):
             stack.start_mongo(int(os.environ.get("LOCAL_MONGO_PORT", LOCAL_MONGO_PORT)), WORKDIR / "mongo")
         if not os.environ.get("AMQP_URI"):
@@ -124,7 +125,9 @@ def main() -> int:
         stack.start_gateway(port)
         print(f"waiting for {', '.join(names)} and the gateway to be ready...", flush=True)
         wait_ready(f"http://127.0.0.1:{port}/readyz", stack)
-        print(json.dumps({"kafka": stack.env.get("KAFKA_BOOTSTRAP_SERVERS"), "mongo": stack.env.get("MONGO_URI"),
+        print(json.dumps({"kafka": stack.env.get("KAFKA_BOOTSTRAP_SERVERS"),
+                          "kafka_for_partners": stack.env.get("KAFKA_PARTNER_BOOTSTRAP_SERVERS"),
+                          "mongo": stack.env.get("MONGO_URI"),
                           "logs": str(WORKDIR / "logs")}), flush=True)
         print(f"\nactionplan is ready. GraphiQL: http://127.0.0.1:{port}/graphql  (Ctrl-C stops everything)\n",
               flush=True)

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MONGO_PYTHON = Path(os.environ.get("MONGO_VENV", ROOT / ".venv-mongo")) / "bin" / "python"
 MONGO_SERVER = ROOT / "deploy" / "local" / "mongo_server.py"
 OBJECT_STORE = ROOT / "deploy" / "local" / "object_store.py"
+KAFKA_COMPAT = ROOT / "deploy" / "local" / "kafka_compat.py"
 KAFKA_BUCKET = "tansu"
 
 
@@ -147,6 +148,18 @@ class Stack:
         # acknowledged records (the retry is answered DUPLICATE_SEQUENCE_NUMBER); plain retries duplicate instead,
         # and every consumer's inbox recognises a duplicate by its event id
         self.env.setdefault("KAFKA_IDEMPOTENCE", "off")
+        return proc
+
+    def start_partner_listener(self, port: int) -> Proc:
+        """The partner-facing listener in front of the broker (deploy/local/kafka_compat.py), so older librdkafka
+        clients such as Debian's kcat read the partner topics; it forwards to the broker's port whether or not the
+        broker is restarted meanwhile. Its address is KAFKA_PARTNER_BOOTSTRAP_SERVERS."""
+        if self.kafka_port is None:
+            raise StackError("start the broker before its partner listener")
+        proc = self.spawn("kafka-partners", [sys.executable, str(KAFKA_COMPAT), "--port", str(port),
+                                             "--upstream-port", str(self.kafka_port)])
+        wait_for_port("127.0.0.1", port, "the broker's partner listener", proc=proc)
+        self.env["KAFKA_PARTNER_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{port}"
         return proc
 
     def stop_kafka(self, timeout: float = 15) -> None:

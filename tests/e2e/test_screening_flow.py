@@ -1,7 +1,7 @@
 """Screening end to end (issue 12, "Done when"), through the real gateway: a screener records a screening at a
 construction site with the forced-labour instrument and the outcome says "refer" with its explanation; consent is
 given; referrals to CMM and to the Working Environment Authority appear on their partner topics, read with a
-librdkafka client and redacted per policy; the authority acknowledges through GraphQL; consent is withdrawn and both
+librdkafka client (confluent-kafka, and Debian's kcat) and redacted per policy; the authority acknowledges through GraphQL; consent is withdrawn and both
 topics get a revocation, and no other partner topic gets anything."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from tests.support.graphql import error_code, ok, request_id
-from tests.support.partners import check_against_asyncapi, check_redaction, read_partner_topic
+from tests.support.partners import check_against_asyncapi, check_redaction, kcat_read, read_partner_topic
 from tests.support.platform import Platform
 
 pytestmark = pytest.mark.stack
@@ -56,10 +56,15 @@ def platform(infra, otlp):
 
 
 def partner_topic(platform, agency: str) -> list[dict]:
+    """The topic as two partners' clients read it: confluent-kafka (librdkafka 2.16) on the broker, and Debian's
+    kcat (librdkafka 2.0.2) on the partner listener; both must see the same records, each valid per AsyncAPI."""
     topic = f"partner.{agency}.referrals"
     records = read_partner_topic(platform.env["KAFKA_BOOTSTRAP_SERVERS"], platform.topic(topic))
-    for record in records:
+    by_kcat = kcat_read(platform.env["KAFKA_PARTNER_BOOTSTRAP_SERVERS"], platform.topic(topic))
+    assert sorted(r["event"]["id"] for r in by_kcat) == sorted(r["event"]["id"] for r in records)
+    for record in records + by_kcat:
         check_against_asyncapi(topic, record["event"])
+        assert record["key"] == record["event"]["data"]["referralId"]
     return [r["event"] for r in records]
 
 
@@ -105,3 +110,46 @@ def test_a_construction_site_screening_reaches_cmm_and_the_labour_inspectorate_a
     assert "person" not in wea_payload and wea_payload["workplace"]["sector"] == "F"
     for agency in ("police", "skat", "siri", "immigration"):
         assert partner_topic(platform, agency) == []
+
+
+BAD = [
+    ('recordScreening(instrument: "no-such", answers: [{question: "x", answer: YES}], screenedOn: "%s", '
+     'municipality: "101", sector: "F")', "unknown_instrument"),
+    ('recordScreening(instrument: "ilo-ec-2009", answers: [{question: "nope", answer: YES}], screenedOn: "%s", '
+     'municipality: "101", sector: "F")', "unknown_question"),
+    ('recordScreening(instrument: "ilo-ec-2009", answers: [{question: "dr_wages_q1", answer: MAYBE}], '
+     'screenedOn: "%s", municipality: "101", sector: "F")', "validation_failed"),
+    ('recordScreening(instrument: "ilo-ec-2009", answers: [{question: "dr_wages_q1", answer: YES}], '
+     'screenedOn: "%s", municipality: "9999", sector: "F")', "invalid_context"),
+    ('recordScreening(instrument: "ilo-ec-2009", answers: [{question: "dr_wages_q1", answer: YES}], '
+     'screenedOn: "%s", municipality: "101", sector: "Q99.99")', "unknown_sector"),
+    ('recordScreening(instrument: "ilo-ec-2009", answers: [{question: "dr_wages_q1", answer: YES}], '
+     'screenedOn: "not a day", municipality: "101", sector: "F")', None),
+    ('requestReferral(screeningId: "scr-0000000000000000", recipient: "cmm", purpose: "initial_identification")',
+     "unknown_screening"),
+    ('requestReferral(screeningId: "not-an-id", recipient: "cmm", purpose: "initial_identification")', "invalid_id"),
+    ('grantConsent(screeningId: "scr-0000000000000000", legalBasis: "x", scope: [])', "invalid_input"),
+]
+
+
+@pytest.mark.parametrize("call, code", BAD)
+def test_bad_input_through_graphql_gets_its_code_and_writes_nothing(platform, call, code):
+    from pymongo import MongoClient
+    settings = platform.settings("screening")
+    client = MongoClient(settings.mongo_uri)
+    try:
+        db = client[settings.database]
+        before = {name: db[name].count_documents({}) for name in ("screenings", "referrals", "consent_log", "outbox")}
+        text = (call % TODAY if "%s" in call else call)[:-1] + f', requestId: "{request_id()}")'
+        field = text.split("(")[0]
+        answer = platform.graphql(f"mutation {{ {text} {{ __typename }} }}", as_=SCREENER)
+        assert answer.get("errors") and (answer.get("data") or {}).get(field) is None, answer
+        got = answer["errors"][0]["extensions"]["code"]
+        if code:
+            assert got == code, answer["errors"]
+        else:  # a malformed Date is refused by the scalar, before any resolver
+            assert got in ("validation_failed", "invalid_input"), answer["errors"]
+        after = {name: db[name].count_documents({}) for name in before}
+        assert after == before
+    finally:
+        client.close()

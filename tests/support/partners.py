@@ -76,3 +76,20 @@ def check_redaction(agency: str, data: dict) -> None:
     allowed = allowed_paths(agency, data["purpose"], load_policy())
     extra = leaf_paths(data) - allowed
     assert not extra, f"{agency} received fields its policy does not allow: {sorted(extra)}"
+
+
+def kcat_read(bootstrap: str, topic: str, timeout: float = 60) -> list[dict]:
+    """Every record of ``topic`` as kcat prints it (``-C -o beginning -e``): the tool a partner's operator reaches
+    for first. Debian's kcat 1.7.1 (librdkafka 2.0.2) reads through the local stack's partner listener."""
+    import shutil
+    import subprocess
+    binary = shutil.which("kcat")
+    assert binary, "kcat is not installed (apt-get install kcat; `make test` installs it)"
+    done = subprocess.run([binary, "-b", bootstrap, "-C", "-t", topic, "-o", "beginning", "-e", "-q",
+                           "-f", "%k\\t%s\\n"], capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-2000:]
+    records = []
+    for line in done.stdout.splitlines():
+        key, _, value = line.partition("\t")
+        records.append({"key": key, "event": json.loads(value)})
+    return records

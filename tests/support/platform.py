@@ -184,6 +184,7 @@ def start_infrastructure(workdir: Path) -> Stack:
     env["ACCESS_POLICY_FILE"] = str(test_policy_file(workdir))
     infra = Stack(workdir, env)
     infra.start_kafka(free_port(), workdir / "kafka")
+    infra.start_partner_listener(free_port())
     infra.start_mongo(free_port(), workdir / "mongo")
     infra.ensure_rabbitmq()
     return infra

@@ -156,3 +156,52 @@ def test_a_talk_held_in_time_meets_the_deadline(world):
     world.screenings().talk(screening_id=sid, held_on=world.clock.now().date().isoformat(), actor="s-1")
     world.clock.advance(days=30)
     assert world.sweep() == 0
+
+
+def test_a_joint_inspection_names_the_agencies_present_and_screenings_made_during_it_say_so(world):
+    inspection = world.screenings(CASEWORKER).joint_inspection(
+        inspected_on="2016-09-14", agencies=["police", "skat", "wea", "wea"], sector="F", municipality="101",
+        actor="cw-1")
+    assert (inspection["agencies"], inspection["region"]) == (["police", "skat", "wea"], "hovedstaden")
+    done = world.screen(joint_inspection_id=inspection["inspection_id"])
+    assert done["context"]["joint_inspection_id"] == inspection["inspection_id"]
+    [event] = [r["envelope"]["data"] for r in world.events("screening.joint_inspection.recorded")]
+    assert event["agencies"] == ["police", "skat", "wea"] and event["sector"] == "F"
+
+
+@pytest.mark.parametrize("call, code, field", [
+    (lambda w, sid: w.screenings(CASEWORKER).joint_inspection(inspected_on="2016-09-14", agencies=["fbi"],
+                                                              sector="F", municipality="101", actor="cw-1"),
+     "unknown_agency", "recipient"),
+    (lambda w, sid: w.screenings(CASEWORKER).joint_inspection(inspected_on="2016-09-14", agencies=[], sector="F",
+                                                              municipality="101", actor="cw-1"),
+     "invalid_context", "agencies"),
+    (lambda w, sid: w.consent().grant(screening_id=sid, scope=[PAIR_CMM], legal_basis="nodded", actor="s-1"),
+     "unknown_legal_basis", "legal_basis"),
+    (lambda w, sid: w.consent().grant(screening_id=sid, scope=[{"recipient": "cmm", "purpose": "tax_inspection"}],
+                                      legal_basis="explicit_consent_written", actor="s-1"),
+     "purpose_not_allowed_for_agency", "scope"),
+    (lambda w, sid: w.consent().grant(screening_id=sid, scope=[{"recipient": "cmm"}],
+                                      legal_basis="explicit_consent_written", actor="s-1"), "invalid_input", "scope"),
+    (lambda w, sid: w.consent().withdraw(screening_id=sid, actor="s-1"), "consent_not_given", None),
+    (lambda w, sid: w.consent().grant(screening_id="scr-0000000000000000", scope=[PAIR_CMM],
+                                      legal_basis="explicit_consent_written", actor="s-1"), "unknown_screening",
+     "screening_id"),
+    (lambda w, sid: w.referrals(WEA).move(referral_id="ref-0000000000000000", action="acknowledge", actor="wea-1"),
+     "unknown_referral", "referral_id"),
+    (lambda w, sid: w.referrals(WEA).move(referral_id="ref-0000000000000000", action="approve", actor="wea-1"),
+     "invalid_input", "action"),
+    (lambda w, sid: w.referrals(WEA).move(referral_id="ref-0000000000000000", action="accept",
+                                          status="ActualVictimOfTrafficking", actor="wea-1"), "invalid_input", "status"),
+    (lambda w, sid: w.screenings().talk(screening_id=sid, held_on="2999-01-01", actor="s-1"), "invalid_date",
+     "held_on"),
+])
+def test_bad_input_at_consent_referral_and_inspection_doors_writes_nothing(world, call, code, field):
+    sid = world.screen()["screening_id"]
+    before = world.snapshot()
+    with pytest.raises((ScreeningError, InvalidInput)) as refused:
+        call(world, sid)
+    assert refused.value.code == code
+    if field:
+        assert refused.value.field == field
+    assert world.snapshot() == before
