@@ -106,3 +106,14 @@ def after(value: object) -> str | None:
     if not isinstance(value, str) or len(value) > 500:
         raise InvalidInput("after is not a cursor this API gave out", "after", "invalid_cursor")
     return value
+
+
+def id_checks(prefixes: dict[str, str]):
+    """``record_id(value, field)`` and ``optional_record_id(value, field)`` for a service whose id fields are named
+    in ``prefixes`` (field -> id prefix)."""
+    def checked_id(value: object, field: str) -> str:
+        return record_id(value, field, prefixes[field])
+
+    def optional_id(value: object, field: str) -> str | None:
+        return None if value is None else checked_id(value, field)
+    return checked_id, optional_id

@@ -215,6 +215,28 @@ class HealthCheck:
         return {"service": self.name, "status": "ok"}
 
 
+def checked(caller: "CallerInfo | None") -> "CallerInfo":
+    """The checked caller of the RPC request a worker serves; a worker without one (a Kafka consumer or a timer
+    reaching code meant for callers) is refused."""
+    if caller is None:
+        raise CommandRejected("unauthenticated", "no checked caller")
+    return caller
+
+
+class Loaded(DependencyProvider):
+    """A value each container builds once from its settings as it starts (a rule set, a policy file, an adapter to
+    another service) and hands to every worker; a bad file stops the service at start, not at the first request."""
+
+    def __init__(self, build) -> None:
+        self.build = build
+
+    def setup(self) -> None:
+        self.value = self.build(settings_of(self.container))
+
+    def get_dependency(self, worker_ctx):
+        return self.value
+
+
 class Caller(DependencyProvider):
     """``self.caller``: the checked CallerInfo of the RPC request this worker serves (principal, the policy's
     decision and scope); None in workers that no RPC request started (Kafka consumers, timers)."""

@@ -449,3 +449,9 @@ def forget_keys() -> None:
     processes and crash reporters can read: a process keeps only the keys it loaded."""
     for name in key_fields():
         os.environ.pop(SPECS[name].env, None)
+
+
+def from_environment(name: str):
+    """One setting read as the process starts, for values a decorator needs at import time (a timer's interval)."""
+    spec = SPECS[name]
+    return spec.parse(os.environ.get(spec.env) or spec.default)

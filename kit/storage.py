@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cached_property
 from datetime import datetime, timedelta, timezone
 from typing import Callable, TypeVar
 
@@ -15,8 +16,10 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from kit import inbox, outbox
+from kit.fieldcrypt import FieldCipher
 from kit.inputs import InvalidInput, request_id as checked_request_id
 from kit.mongo import in_transaction
+from kit.pseudonym import Pseudonymiser
 
 T = TypeVar("T")
 REQUESTS = "requests"
@@ -58,6 +61,16 @@ def fingerprint(arguments: dict) -> str:
 class MongoStore:
     def __init__(self, client, db, outbox_, settings) -> None:
         self.client, self.db, self.outbox, self.settings = client, db, outbox_, settings
+
+    @cached_property
+    def cipher(self) -> FieldCipher:
+        """Field encryption at rest (NOTES_ENCRYPTION_KEY), bound to record and field (kit.fieldcrypt)."""
+        return FieldCipher(self.settings.require("notes_key"))
+
+    @cached_property
+    def pseudonyms(self) -> Pseudonymiser:
+        """Keyed pseudonyms by purpose (PSEUDONYM_KEY)."""
+        return Pseudonymiser(self.settings.require("pseudonym_key"))
 
     def setup(self) -> None:
         """Indexes of the kit's collections; a service's store adds its own and calls this first."""

@@ -9,8 +9,7 @@ from __future__ import annotations
 import logging
 
 from kit.consumer import kafka_consumer
-from kit.errors import CommandRejected
-from kit.nameko_kit import Caller, HealthCheck, Store, Tracing, command
+from kit.nameko_kit import Caller, HealthCheck, Store, Tracing, checked, command
 from kit.retention import RecordRetention
 from services.ad_triage import inputs
 from services.ad_triage.commands.labels import OutreachLabels
@@ -39,9 +38,7 @@ class AdTriageService(HealthCheck, RecordRetention):
     @property
     def _regional(self) -> bool:
         """The caller may reach only its region's items (ads carry no region yet, so: none)."""
-        if self.caller is None:  # every RPC request has a checked caller; anything else is refused
-            raise CommandRejected("unauthenticated", "no checked caller")
-        return self.caller.region_scope is not None
+        return checked(self.caller).region_scope is not None
 
     # -- ingestion -------------------------------------------------------------------------------------------------
     @command

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from nameko.timer import timer
 
-from kit.errors import CommandRejected
-from kit.nameko_kit import Caller, HealthCheck, Store, Tracing, command
+from kit.nameko_kit import Caller, HealthCheck, Store, Tracing, checked, command
 from kit.retention import RecordRetention
 from services.grants.commands.applications import ApplicationCommands
 from services.grants.commands.ledger import LedgerCommands
@@ -36,9 +35,7 @@ class GrantsService(HealthCheck, RecordRetention):
     @property
     def _organisation(self) -> str | None:
         """The only organisation the caller may reach (an applicant's own), None for unrestricted callers."""
-        if self.caller is None:  # every RPC request has a checked caller; anything else is refused
-            raise CommandRejected("unauthenticated", "no checked caller")
-        return self.caller.organisation_scope
+        return checked(self.caller).organisation_scope
 
     @property
     def _applications(self) -> ApplicationCommands:

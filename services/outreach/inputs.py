@@ -7,24 +7,17 @@ import re
 from datetime import datetime
 
 from kit.inputs import InvalidInput, actor, after, day, first, optional_day, optional_text, text, whole_number
-from kit.inputs import record_id as _record_id
+from kit.inputs import id_checks
 
 __all__ = ["InvalidInput", "actor", "after", "cluster_id", "day", "first", "moment", "optional_day",
            "optional_text", "persons", "record_id", "text"]
 
 _IDS = {"venue_id": "ven", "visit_id": "vis", "task_id": "ot", "contact_id": "con"}
+record_id, optional_record_id = id_checks(_IDS)
 _CLUSTER = re.compile(r"^cl-[0-9a-f]{16}$")
 MAX_LABEL = 200
 MAX_ADDRESS = 300
 MAX_NOTE = 4000
-
-
-def record_id(value: object, field: str) -> str:
-    return _record_id(value, field, _IDS[field])
-
-
-def optional_record_id(value: object, field: str) -> str | None:
-    return None if value is None else record_id(value, field)
 
 
 def cluster_id(value: object, field: str = "cluster_id") -> str:

@@ -6,16 +6,13 @@ unknown, and acting elsewhere is refused with ``outside_region``."""
 from __future__ import annotations
 
 import logging
-import os
 
-from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from kit.consumer import kafka_consumer
-from kit.errors import CommandRejected
-from kit.nameko_kit import Caller, HealthCheck, Store, Tracing, command, settings_of
+from kit.nameko_kit import Caller, HealthCheck, Loaded, Store, Tracing, checked, command
 from kit.retention import RecordRetention
-from kit.settings import SPECS
+from kit.settings import from_environment
 from services.outreach import inputs
 from services.outreach.commands import concern
 from services.outreach.commands.contacts import ContactCommands
@@ -29,28 +26,7 @@ from services.outreach.queries import OutreachQueries
 from services.outreach.storage import OutreachStore
 
 log = logging.getLogger("actionplan.outreach")
-SWEEP_SECONDS = SPECS["outreach_sweep_s"].parse(os.environ.get(SPECS["outreach_sweep_s"].env)
-                                                 or SPECS["outreach_sweep_s"].default)
-
-
-class Funding(DependencyProvider):
-    """The grants service's attribution check (an RPC client holding only this process's settings)."""
-
-    def setup(self) -> None:
-        self.checker = GrantsFunding(settings_of(self.container))
-
-    def get_dependency(self, worker_ctx):
-        return self.checker
-
-
-class Rules(DependencyProvider):
-    """The concern rule set in force (OUTREACH_CONCERN_RULES_VERSION, or the newest)."""
-
-    def setup(self) -> None:
-        self.rules = load_rules(settings_of(self.container).outreach_concern_rules or None)
-
-    def get_dependency(self, worker_ctx):
-        return self.rules
+SWEEP_SECONDS = from_environment("outreach_sweep_s")
 
 
 class OutreachService(HealthCheck, RecordRetention):
@@ -58,14 +34,14 @@ class OutreachService(HealthCheck, RecordRetention):
     store = Store(OutreachStore)
     tracing = Tracing()
     caller = Caller()
-    funding = Funding()
-    rules = Rules()
+    funding = Loaded(GrantsFunding)  # the grants service's attribution check, holding only this process's settings
+    # the concern rule set in force (OUTREACH_CONCERN_RULES_VERSION, or the newest)
+    rules = Loaded(lambda settings: load_rules(settings.outreach_concern_rules or None))
 
     @property
     def _ctx(self) -> Context:
-        if self.caller is None:  # every RPC request has a checked caller; anything else is refused
-            raise CommandRejected("unauthenticated", "no checked caller")
-        scope = Scope(self.caller.principal.organisation, self.caller.region_scope)
+        caller = checked(self.caller)
+        scope = Scope(caller.principal.organisation, caller.region_scope)
         return Context(self.store, scope, self.funding, self.rules)
 
     @property

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
-from kit.fieldcrypt import FieldCipher
 from kit.keyset import after_filter, decode_cursor, encode_cursor  # noqa: F401 (queries use encode_cursor)
-from kit.pseudonym import Pseudonymiser
 from kit.storage import MongoStore
 
 VENUES, SIGNALS, VISITS, NOTES, IDENTIFICATIONS = "venues", "signals", "visits", "inspection_notes", "identifications"
@@ -35,11 +33,6 @@ def _index(*fields) -> list:
 
 
 class OutreachStore(MongoStore):
-    def __init__(self, client, db, outbox_, settings) -> None:
-        super().__init__(client, db, outbox_, settings)
-        self.cipher = FieldCipher(settings.require("notes_key"))
-        self.pseudonyms = Pseudonymiser(settings.require("pseudonym_key"))
-
     def setup(self) -> None:
         super().setup()
         # each listed order's index; the trailing _id tie-break is left out (nx-27017 cannot index _id in a

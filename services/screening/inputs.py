@@ -6,27 +6,19 @@ from __future__ import annotations
 
 import re
 
-from kit.inputs import InvalidInput, actor, after, choice, day, first, optional_choice, optional_day, text
-from kit.inputs import record_id as _record_id
+from kit.inputs import InvalidInput, actor, after, choice, day, first, id_checks, optional_choice, optional_day, text
 
 __all__ = ["InvalidInput", "actor", "after", "answers", "choice", "day", "first", "optional_choice",
            "optional_day", "optional_record_id", "pairs", "record_id", "text"]
 
 _IDS = {"screening_id": "scr", "referral_id": "ref", "joint_inspection_id": "jin", "venue_id": "ven"}
+record_id, optional_record_id = id_checks(_IDS)
 TALK_STATES = ("not_offered", "offered", "accepted", "declined", "held")
 AGE_BANDS = ("under_18", "18_24", "25_34", "35_49", "50_plus", "unknown")
 GENDERS = ("female", "male", "other", "unknown")
 _CODE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
 MAX_ANSWERS = 200
 MAX_REASON = 2000
-
-
-def record_id(value: object, field: str) -> str:
-    return _record_id(value, field, _IDS[field])
-
-
-def optional_record_id(value: object, field: str) -> str | None:
-    return None if value is None else record_id(value, field)
 
 
 def code(value: object, field: str) -> str:

@@ -6,15 +6,12 @@ Anything else answers as unknown."""
 from __future__ import annotations
 
 import logging
-import os
 
-from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
-from kit.errors import CommandRejected
-from kit.nameko_kit import Caller, HealthCheck, Store, Tracing, command, settings_of
+from kit.nameko_kit import Caller, HealthCheck, Loaded, Store, Tracing, checked, command
 from kit.retention import RecordRetention
-from kit.settings import SPECS
+from kit.settings import from_environment
 from services.screening import inputs
 from services.screening.commands.consent import ConsentCommands
 from services.screening.commands.deadlines import DeadlineSweep
@@ -27,19 +24,7 @@ from services.screening.queries import ScreeningQueries
 from services.screening.storage import ScreeningStore
 
 log = logging.getLogger("actionplan.screening")
-SWEEP_SECONDS = SPECS["screening_sweep_s"].parse(os.environ.get(SPECS["screening_sweep_s"].env)
-                                                 or SPECS["screening_sweep_s"].default)
-
-
-class Rules(DependencyProvider):
-    """The partner policy (policy/partners.toml) and the deadlines in force (SCREENING_DEADLINES_VERSION, or the
-    newest), each read and checked once when the service starts."""
-
-    def setup(self) -> None:
-        self.rules = (load_policy(), load_deadlines(settings_of(self.container).screening_deadlines or None))
-
-    def get_dependency(self, worker_ctx):
-        return self.rules
+SWEEP_SECONDS = from_environment("screening_sweep_s")
 
 
 class ScreeningService(HealthCheck, RecordRetention):
@@ -47,14 +32,14 @@ class ScreeningService(HealthCheck, RecordRetention):
     store = Store(ScreeningStore)
     tracing = Tracing()
     caller = Caller()
-    rules = Rules()
+    # the partner policy (policy/partners.toml) and the deadlines in force (SCREENING_DEADLINES_VERSION, or the newest)
+    rules = Loaded(lambda settings: (load_policy(), load_deadlines(settings.screening_deadlines or None)))
 
     @property
     def _ctx(self) -> Context:
-        if self.caller is None:  # every RPC request has a checked caller; anything else is refused
-            raise CommandRejected("unauthenticated", "no checked caller")
-        principal = self.caller.principal
-        scope = Scope(self.caller.organisation_scope, principal.organisation, principal.role, principal.subject)
+        caller = checked(self.caller)
+        principal = caller.principal
+        scope = Scope(caller.organisation_scope, principal.organisation, principal.role, principal.subject)
         return Context(self.store, scope, self.rules[0], self.rules[1])
 
     # -- reference -------------------------------------------------------------------------------------------------

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pymongo import ASCENDING, DESCENDING
 
-from kit.fieldcrypt import FieldCipher
 from kit.keyset import after_filter, decode_cursor, encode_cursor  # noqa: F401 (queries use encode_cursor)
-from kit.pseudonym import Pseudonymiser
 from kit.storage import MongoStore
 
 SCREENINGS, INSPECTIONS, CONSENT_LOG = "screenings", "joint_inspections", "consent_log"
@@ -19,11 +17,6 @@ OPEN_REFERRAL_STATES = ("requested", "received", "accepted")
 
 
 class ScreeningStore(MongoStore):
-    def __init__(self, client, db, outbox_, settings) -> None:
-        super().__init__(client, db, outbox_, settings)
-        self.cipher = FieldCipher(settings.require("notes_key"))
-        self.pseudonyms = Pseudonymiser(settings.require("pseudonym_key"))
-
     def setup(self) -> None:
         super().setup()
         # nx-27017 cannot index _id inside a compound index: the trailing tie-break is left to the sort

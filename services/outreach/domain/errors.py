@@ -6,17 +6,11 @@ or address, a note, a follow-up code, or any text a user typed – an error mess
 """
 from __future__ import annotations
 
+from kit.coded import CodedError
 
-class OutreachError(Exception):
+
+class OutreachError(CodedError):
     code = "outreach_error"
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class UnknownVenue(OutreachError):

@@ -6,17 +6,11 @@ anything a person said – an error message ends up in logs and traces.
 """
 from __future__ import annotations
 
+from kit.coded import CodedError
 
-class ScreeningError(Exception):
+
+class ScreeningError(CodedError):
     code = "screening_error"
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-    def __str__(self) -> str:
-        return self.message
 
 
 # -- instruments and answers ---------------------------------------------------------------------------------------
