@@ -17,6 +17,7 @@ from services.outreach import inputs
 from services.outreach.commands import concern
 from services.outreach.commands.contacts import ContactCommands
 from services.outreach.commands.scope import UNRESTRICTED, Context, Scope, today
+from services.outreach.commands.screenings import ScreeningOutcomes
 from services.outreach.commands.tasks import TaskCommands
 from services.outreach.commands.venues import VenueCommands
 from services.outreach.commands.visits import VisitCommands
@@ -147,6 +148,11 @@ class OutreachService(HealthCheck, RecordRetention):
     @kafka_consumer("ad_triage.ad.flagged", "ad_triage.ad.priority_changed")
     def on_ad(self, event: dict) -> None:
         changed = TaskCommands(self._system).on_ad(event)
+        log.info("event %s %s", event["id"], "applied" if changed else "already applied")
+
+    @kafka_consumer("screening.screening.recorded")
+    def on_screening(self, event: dict) -> None:
+        changed = ScreeningOutcomes(self._system).on_screening(event)
         log.info("event %s %s", event["id"], "applied" if changed else "already applied")
 
     @command

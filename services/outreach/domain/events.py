@@ -37,7 +37,9 @@ TOPICS = {VENUE_REGISTERED: "outreach.venues", CONCERN_CHANGED: "outreach.venues
 # ad triage's facts that open and reprioritise digital outreach tasks
 AD_FLAGGED = "ad_triage.ad.flagged"
 AD_PRIORITY_CHANGED = "ad_triage.ad.priority_changed"
-CONSUMED = (AD_FLAGGED, AD_PRIORITY_CHANGED)
+# the screening service's results at a venue become the venue's screening-outcome signal
+SCREENING_RECORDED = "screening.screening.recorded"
+CONSUMED = (AD_FLAGGED, AD_PRIORITY_CHANGED, SCREENING_RECORDED)
 
 CONCERN_CAUSES = ("signal", "decay", "rules")
 PLAN_CAUSES = ("planned", "revisit")

@@ -127,3 +127,24 @@ def test_roles_outside_the_policy_are_refused_by_the_service_itself(platform):
     assert {"region": "hovedstaden", "count": 1} in figures["venues_of_concern"]
     assert {"channel": "sms", "outcome": "identification_talk_agreed", "count": 1} in figures["contacts"]
     assert figures["people_met_by_language"]["ro"] >= 3
+
+
+def test_a_screening_at_a_venue_from_the_screening_service_raises_its_concern(platform):
+    with cmm(platform) as rpc:
+        venue = rpc.outreach.register_venue(kind="massage_clinic", label="Clinic", municipality="101",
+                                            actor="worker-1", request_id=f"venue-{uuid.uuid4().hex}")
+    screening = "scr-" + uuid.uuid4().hex[:16]
+    data = {"screeningId": screening, "organisation": "cmm", "recordedBy": "screener-1", "screenedOn": TODAY,
+            "context": "venue", "instrument": "brothel-questionnaire", "instrumentVersion": "1.0.0",
+            "outcome": "refer_for_identification", "indicatorCount": 4, "methodsOfControl": ["DebtBondage"],
+            "sector": None, "region": "hovedstaden", "municipality": "101", "venueId": venue["venue_id"],
+            "jointInspectionId": None, "identificationTalk": "offered"}
+    event = new_event("screening.screening.recorded", "screening", screening, data)
+    settings = platform.settings("outreach")
+    produce_events(settings, "screening.screenings", [event, event])
+    eventually(lambda: caught_up(settings, "outreach.on_screening", "screening.screenings"), 60,
+               what="outreach consumed the screening")
+    with cmm(platform) as rpc:
+        concern = rpc.outreach.venue_concern(venue_id=venue["venue_id"])
+    assert [(s["kind"], s["source_id"]) for s in concern["signals"]] == [("screening_outcome", screening)]
+    assert concern["level"] in ("medium", "high")
