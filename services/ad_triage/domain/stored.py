@@ -57,13 +57,21 @@ _PLAIN_RUN = re.compile(r"\+?[0-9]{6,}")
 
 def _numbering_hidden(value: str, own_values) -> str:
     """``value`` normalised, with plain ASCII digit runs that are no phone number (a platform's ad numbering,
-    "100000") and none of the ad's own numbers replaced by '#', so only contacts are left to find."""
+    "100000") and none of the ad's own numbers replaced by '#', so only contacts are left to find. A run that is
+    only the start of a longer disguised number ("200000zerozero": the masking reads on past the digits) is no
+    numbering and stays."""
+    normal = normalise_text(value)
+    masked = mask_contacts(normal)
+
     def hide(run: re.Match[str]) -> str:
         digits = run.group(0)
+        start, end = run.span()
         if any(v in digits for v in own_values if len(v) >= 6) or _is_phone(digits):
             return digits
+        if (start > 0 and masked[start - 1] == MASK) or (end < len(masked) and masked[end] == MASK):
+            return digits
         return "#" * len(digits)
-    return _PLAIN_RUN.sub(hide, normalise_text(value))
+    return _PLAIN_RUN.sub(hide, normal)
 
 
 def _is_phone(digits: str) -> bool:
