@@ -18,6 +18,7 @@ from services.ad_triage.domain.ruleset import ruleset_version
 from services.ad_triage.domain.scoring import score
 from services.ad_triage.domain.stored import to_stored
 from services.ad_triage.tools.generate_ads import generate, write_jsonl
+from tests.support.rpc import rpc_as
 
 FLAGGED = "ad_triage.ad.flagged"
 MIB = 1024 * 1024
@@ -66,7 +67,8 @@ def ingest_to_flagged(platform, lines: list[str], chunk: int) -> tuple[float, in
     def do_import():
         # one caller: the service ingests under one lock, and two callers measured slower (more contention)
         try:
-            with platform.rpc(timeout=300) as rpc:
+            # as the bulk import tool does: the connector's service role (policy/access.toml)
+            with rpc_as(platform, "ingest_connector", timeout=300) as rpc:
                 for start in range(0, len(lines), chunk):
                     report = rpc.ad_triage.import_batch(lines=lines[start:start + chunk], format="jsonl",
                                                         actor="bench", first_line=start + 1)
@@ -92,6 +94,8 @@ def ingest_to_flagged(platform, lines: list[str], chunk: int) -> tuple[float, in
     elapsed = time.perf_counter() - started
     importer.join()
     consumer.close()
+    if expected["error"]:  # a failed import must never be reported as a rate
+        raise expected["error"]
     return len(lines) / elapsed, flagged, (imported_at or time.perf_counter()) - started
 
 
