@@ -62,6 +62,7 @@ class TriageQueueState(graphene.ObjectType):
     state = graphene.String(required=True)
     assignee = graphene.String()
     history = graphene.List(graphene.NonNull(TriageMove), required=True, description="Who moved it, when, why.")
+    version = graphene.Int(required=True, description="pass as expectedVersion: a move made meanwhile is refused")
 
 
 class IndicatorEvidence(graphene.ObjectType):
@@ -93,6 +94,7 @@ class AdContactFacts(graphene.ObjectType):
     obfuscated = graphene.Boolean(required=True)
     valid = graphene.Boolean(required=True)
     region = graphene.String(description="Country of a phone number (ISO 3166), never the number")
+    source = graphene.String(required=True, description="field (the ad's contacts) or text (found in its text)")
 
 
 class AdSighting(graphene.ObjectType):
@@ -102,7 +104,8 @@ class AdSighting(graphene.ObjectType):
     last_seen = graphene.String(required=True)
 
 
-class TriageItem(graphene.ObjectType):
+class ClusterAd(graphene.ObjectType):
+    """An ad of a cluster, with its own score (its text and own features, without the cluster's network signals)."""
     ad_key = graphene.ID(required=True)
     platform = graphene.String(required=True)
     title = graphene.String(required=True)
@@ -112,7 +115,29 @@ class TriageItem(graphene.ObjectType):
     ruleset_version = graphene.String()
     last_seen = graphene.String(required=True)
     cluster_id = graphene.String()
-    cluster_size = graphene.Int()
+
+
+class QueueEvidence(graphene.ObjectType):
+    indicator_id = graphene.String(required=True)
+    weight = graphene.Float(required=True)
+    evidence = graphene.Field(IndicatorEvidence, required=True)
+
+
+class TriageItem(graphene.ObjectType):
+    """One queue item: a cluster (one advertiser or network) with its best evidence; outreach works a cluster."""
+    cluster_id = graphene.ID(required=True)
+    score = graphene.Float(required=True, description="the best ad's own score plus the cluster's network signals")
+    priority = graphene.String(required=True)
+    ruleset_version = graphene.String(required=True)
+    ad_count = graphene.Int(required=True)
+    cities = graphene.List(graphene.NonNull(graphene.String), required=True)
+    platforms = graphene.List(graphene.NonNull(graphene.String), required=True)
+    first_seen = graphene.String(required=True)
+    last_seen = graphene.String(required=True)
+    max_contact_spread = graphene.Int(required=True, description="the most cities any one contact appears in")
+    best_ad_key = graphene.ID(description="the ad whose own score is highest: open it for its evidence spans")
+    evidence = graphene.List(graphene.NonNull(QueueEvidence), required=True,
+                             description="the indicators that fired for the cluster's score")
     state = graphene.String(required=True)
     assignee = graphene.String()
 
@@ -126,7 +151,11 @@ class AdCluster(graphene.ObjectType):
     last_seen = graphene.String(required=True)
     contact_count = graphene.Int(required=True, description="how many distinct contacts the cluster's ads show")
     max_contact_spread = graphene.Int(required=True, description="the most cities any one contact appears in")
-    ads = graphene.List(graphene.NonNull(TriageItem), required=True)
+    score = graphene.Field(AdScore, description="The cluster's score: best ad's own score plus network signals")
+    best_ad_key = graphene.ID()
+    flagged_versions = graphene.List(graphene.NonNull(graphene.String), required=True)
+    queue = graphene.Field(TriageQueueState, required=True)
+    ads = graphene.List(graphene.NonNull(ClusterAd), required=True, description="its ads, best first (at most 50)")
 
 
 class TriageAd(graphene.ObjectType):
@@ -148,9 +177,10 @@ class TriageAd(graphene.ObjectType):
     sightings = graphene.List(graphene.NonNull(AdSighting), required=True)
     cluster_id = graphene.String()
     cluster_size = graphene.Int()
-    score = graphene.Field(AdScore, description="The explanation: fired indicators, evidence, rule-set version")
-    flagged_versions = graphene.List(graphene.NonNull(graphene.String), required=True)
-    queue = graphene.Field(TriageQueueState, required=True)
+    score = graphene.Field(AdScore, description="The ad's own score: fired indicators, evidence, rule-set version")
+    flagged_versions = graphene.List(graphene.NonNull(graphene.String), required=True,
+                                     description="versions its cluster was flagged under")
+    queue = graphene.Field(TriageQueueState, description="its cluster's queue item")
     cluster = graphene.Field(AdCluster)
 
     @staticmethod
@@ -209,14 +239,20 @@ class AdImportReport(graphene.ObjectType):
 
 class RescoreReport(graphene.ObjectType):
     version = graphene.String(required=True)
-    rescored = graphene.Int(required=True)
+    rescored = graphene.Int(required=True, description="ads scored again so far")
     changed = graphene.Int(required=True, description="priority_changed events emitted")
     flagged = graphene.Int(required=True, description="flagged events emitted")
+    done = graphene.Boolean(required=True, description="false while chunks remain (an instance resumes them)")
+
+
+class RescoreProgress(RescoreReport):
+    phase = graphene.String(required=True, description="ads, clusters or done")
 
 
 class AdRulesets(graphene.ObjectType):
     active = graphene.String(required=True)
     available = graphene.List(graphene.NonNull(graphene.String), required=True)
+    rescore = graphene.Field(RescoreProgress, description="The latest rescore and how far it is")
 
 
 class TriageOutcome(graphene.ObjectType):
@@ -392,7 +428,8 @@ class TriageQuery(graphene.ObjectType):
     triage_queue = graphene.Field(
         TriageQueuePage, required=True, state=TriageState(), priority=AdPriority(), first=graphene.Int(),
         after=graphene.String(), limit=graphene.Int(), offset=graphene.Int(), resolver=resolve_queue,
-        description="Scored ads (priority low or above) by score, recency and cluster size.")
+        description="Clusters (one advertiser or network each) at priority low or above, by score, recency and "
+                    "size, with their best evidence, cities and platforms.")
     triage_ad = graphene.Field(TriageAd, ad_key=graphene.ID(required=True), resolver=_rpc("ad"),
                                description="One ad with its explanation: fired indicators, evidence, rule set.")
     ad_cluster = graphene.Field(AdCluster, cluster_id=graphene.ID(required=True), resolver=_rpc("cluster"))
@@ -412,16 +449,17 @@ class TriageMutation(graphene.ObjectType):
                                 format=AdFileFormat(default_value="jsonl"), request_id=request_id_argument(),
                                 resolver=resolve_import)
     assign_triage_item = graphene.Field(
-        TriageQueueState, ad_key=graphene.ID(required=True), assignee=graphene.String(),
-        reason=graphene.String(required=True), request_id=request_id_argument(),
+        TriageQueueState, cluster_id=graphene.ID(required=True), assignee=graphene.String(),
+        reason=graphene.String(required=True), expected_version=graphene.Int(), request_id=request_id_argument(),
         resolver=_rpc("move_item", command=True, to_state="assigned"))
     move_triage_item = graphene.Field(
-        TriageQueueState, ad_key=graphene.ID(required=True), to=TriageState(required=True),
-        reason=graphene.String(required=True), request_id=request_id_argument(),
+        TriageQueueState, cluster_id=graphene.ID(required=True), to=TriageState(required=True),
+        reason=graphene.String(required=True), expected_version=graphene.Int(), request_id=request_id_argument(),
         resolver=_rpc("move_item", command=True, rename={"to": "to_state"}))
     close_triage_item = graphene.Field(
-        TriageQueueState, ad_key=graphene.ID(required=True), reason=graphene.String(required=True),
-        request_id=request_id_argument(), resolver=_rpc("move_item", command=True, to_state="closed"))
+        TriageQueueState, cluster_id=graphene.ID(required=True), reason=graphene.String(required=True),
+        expected_version=graphene.Int(), request_id=request_id_argument(),
+        resolver=_rpc("move_item", command=True, to_state="closed"))
     resubmit_quarantined_ad = graphene.Field(
         AdRecordResult, quarantine_id=graphene.ID(required=True), record=graphene.String(
             description="The corrected record (a JSON line, or header and row for CSV); omit to retry as stored"),

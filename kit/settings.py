@@ -278,6 +278,8 @@ SPECS: dict[str, Spec] = {
     # ads one principal may submit through the gateway: a token bucket of this size, refilled at this rate
     "ad_submit_burst": Spec("AD_SUBMIT_BURST", _positive(int), "5000"),
     "ad_submit_per_s": Spec("AD_SUBMIT_PER_SECOND", _positive(float), "20"),
+    # how often each ad triage instance looks for a rescore cut short and resumes it (one instance applies a chunk)
+    "ad_triage_rescore_s": Spec("AD_TRIAGE_RESCORE_RESUME_SECONDS", _positive(float), "30"),
     "gateway_services": Spec("GATEWAY_SERVICES", lambda raw: tuple(_name(s.strip()) for s in raw.split(",")),
                              "grants,evaluation,ad_triage,outreach,screening"),
     # -- outreach settings --
@@ -356,6 +358,7 @@ class Settings:
     ingest_clock_skew_s: int = 300
     ad_submit_burst: int = 5000
     ad_submit_per_s: float = 20.0
+    ad_triage_rescore_s: float = 30.0
     # -- outreach fields --
     outreach_sweep_s: float = 60.0
     outreach_concern_rules: str = ""

@@ -5,23 +5,25 @@ purpose, so no code path can write a contact value by accident.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from kit.fieldcrypt import FieldCipher
 from kit.storage import utc
 from services.ad_triage.domain.arrivals import Rejection, hint
-from services.ad_triage.domain.clusters import ClusterSummary, LinkedAd
+from services.ad_triage.domain.cluster_state import BestAd, ClusterState
 from services.ad_triage.domain.contacts import PseudoContact
 from services.ad_triage.domain.places import known_city
 from services.ad_triage.domain.records import Price
-from services.ad_triage.domain.scoring import FeatureEvidence, Score
+from services.ad_triage.domain.scoring import FeatureEvidence, Fired, PatternEvidence, Score
 from services.ad_triage.domain.stored import StoredAd
-from services.ad_triage.domain.triage import Move, QueueItem
+from services.ad_triage.domain.triage import Move, QueueItem, merged_queue
 
 
 def contact_doc(c: PseudoContact) -> dict:
     return {"kind": c.kind, "pseudonym": c.pseudonym, "obfuscated": c.obfuscated, "valid": c.valid,
-            "calling_code": c.calling_code, "region": c.region, "area": c.area}
+            "calling_code": c.calling_code, "region": c.region, "area": c.area,
+            "source": getattr(c, "source", "field")}
 
 
 def ad_fields(ad: StoredAd) -> dict:
@@ -42,11 +44,18 @@ def stored_ad(doc: dict) -> StoredAd:
         platform=doc["platform"], ad_id=doc["ad_id"], url=doc["url"], first_seen=utc(doc["first_seen"]),
         last_seen=utc(doc["last_seen"]), title=doc["title"], text=doc["text"], language=doc["language"],
         location=doc["location"],
-        contacts=tuple(PseudoContact(c["kind"], c["pseudonym"], c["obfuscated"], c["valid"], c.get("calling_code"),
-                                     c.get("region"), c.get("area")) for c in doc["contacts"]),
+        contacts=tuple(_pseudo_contact(c) for c in doc["contacts"]),
         price=Price(price["amount"], price["currency"]) if price else None,
         image_hashes=tuple(doc.get("image_hashes", ())),
     )
+
+
+def _pseudo_contact(c: dict) -> PseudoContact:
+    contact = PseudoContact(c["kind"], c["pseudonym"], c["obfuscated"], c["valid"], c.get("calling_code"),
+                            c.get("region"), c.get("area"))
+    if "source" in PseudoContact.__dataclass_fields__:
+        contact = replace(contact, source=c.get("source", "field"))
+    return contact
 
 
 def score_doc(s: Score) -> dict:
@@ -62,12 +71,22 @@ def score_doc(s: Score) -> dict:
             "ruleset_version": s.ruleset_version, "fired": fired}
 
 
+def score_from_doc(doc: dict) -> Score:
+    fired = []
+    for f in doc["fired"]:
+        ev = f["evidence"]
+        evidence = (FeatureEvidence(ev["feature"], ev["value"]) if ev["kind"] == "feature"
+                    else PatternEvidence(ev["field"], ev["start"], ev["end"], ev["snippet"]))
+        fired.append(Fired(f["indicator_id"], f["weight"], evidence, f["rationale"]))
+    return Score(doc["value"], doc["priority"], doc["ruleset_version"], tuple(fired))
+
+
 def new_queue_doc() -> dict:
     return {"state": "new", "assignee": None, "history": [], "version": 0}
 
 
-def queue_item(key: tuple[str, str], doc: dict) -> QueueItem:
-    return QueueItem(key, doc["state"], doc.get("assignee"),
+def queue_item(cluster_id: str, doc: dict) -> QueueItem:
+    return QueueItem(cluster_id, doc["state"], doc.get("assignee"),
                      tuple(Move(m["from_state"], m["to_state"], m["actor"], utc(m["at"]), m["reason"])
                            for m in doc.get("history", ())))
 
@@ -78,27 +97,70 @@ def queue_doc(item: QueueItem, version: int) -> dict:
                          "reason": m.reason} for m in item.history]}
 
 
-def cluster_doc(summary: ClusterSummary) -> dict:
-    spread = [{"pseudonym": p, "cities": n} for p, n in summary.contact_spread]
-    return {"_id": summary.cluster_id, "ad_count": summary.ad_count, "cities": list(summary.cities),
-            "platforms": list(summary.platforms), "first_seen": summary.first_seen,
-            "last_seen": summary.last_seen, "contact_spread": spread,
-            "max_contact_spread": max((s["cities"] for s in spread), default=0)}
+MAX_QUEUE_HISTORY = 100  # moves kept on a merged cluster's item (the newest)
 
 
-# whole sub-documents: the MongoDB-wire server used locally ignores dotted projections
-LINKING_FIELDS = {"platform": 1, "ad_id": 1, "location": 1, "first_seen": 1, "last_seen": 1, "contacts": 1,
-                  "text": 1, "link": 1}
+def merge_queue_docs(a: dict | None, b: dict | None) -> dict | None:
+    """triage.merged_queue over stored queue documents."""
+    if a is None or b is None:
+        return a or b
+    item = merged_queue(queue_item("", a), queue_item("", b))
+    return queue_doc(item, max(a.get("version", 0), b.get("version", 0)) + 1) | {
+        "history": queue_doc(item, 0)["history"][-MAX_QUEUE_HISTORY:]}
 
 
-def linking_input(doc: dict) -> tuple[LinkedAd, list[str], str]:
-    """What the network needs of a stored ad (projected with LINKING_FIELDS): its facts, every contact pseudonym it
-    ever showed and the text of its first signature."""
-    link = doc.get("link") or {}
-    current = tuple(c["pseudonym"] for c in doc["contacts"])
-    linked = LinkedAd((doc["platform"], doc["ad_id"]), doc["location"], doc["platform"], utc(doc["first_seen"]),
-                      utc(doc["last_seen"]), current)
-    return linked, list(link.get("pseudonyms") or current), link.get("text") or doc["text"]
+def best_doc(best: BestAd | None) -> dict | None:
+    if best is None:
+        return None
+    return {"ad_key": best.ad_id, "score_milli": best.score_milli, "last_seen": best.last_seen,
+            "ruleset_version": best.ruleset_version, "city": best.city, "score": best.evidence}
+
+
+def best_ad(doc: dict | None) -> BestAd | None:
+    if not doc:
+        return None
+    return BestAd(doc["ad_key"], doc["score_milli"], utc(doc["last_seen"]), doc["ruleset_version"], doc.get("city"),
+                  doc.get("score"))
+
+
+def own_best(ad_id: str, score: dict, last_seen, city: str | None) -> BestAd:
+    """A member as a candidate best ad, from its stored own score."""
+    return BestAd(ad_id, score["value_milli"], utc(last_seen), score["ruleset_version"], city, score)
+
+
+def cluster_state(doc: dict) -> ClusterState:
+    return ClusterState(
+        cluster_id=doc["_id"], min_key=tuple(doc["min_key"]), size=doc["ad_count"], cities=set(doc["cities"]),
+        platforms=set(doc["platforms"]), first_seen=utc(doc["first_seen"]), last_seen=utc(doc["last_seen"]),
+        contacts=doc.get("contact_count", 0), max_spread=doc.get("max_contact_spread", 0),
+        best=best_ad(doc.get("best")), flagged_versions=list(doc.get("flagged_versions", ())),
+        announced=[list(r) for r in doc.get("announced", ())], queue=doc.get("queue") or new_queue_doc(),
+        previous=doc.get("score"))
+
+
+def cluster_doc(state: ClusterState, score: Score | None, position: str | None, views: list[str], at) -> dict:
+    """The stored cluster: its facts, its score (best ad's own score plus network signals) and where its queue rows
+    are (``position`` in the ``views``), so the next change can remove them without a search."""
+    return {"_id": state.cluster_id, "min_key": list(state.min_key), "ad_count": state.size,
+            "cities": sorted(state.cities), "platforms": sorted(state.platforms), "first_seen": state.first_seen,
+            "last_seen": state.last_seen, "contact_count": state.contacts, "max_contact_spread": state.max_spread,
+            "best": best_doc(state.best), "flagged_versions": list(state.flagged_versions),
+            "announced": [list(r) for r in state.announced], "queue": state.queue or new_queue_doc(),
+            "score": None if score is None else score_doc(score), "position": position, "views": list(views),
+            "updated_at": at}
+
+
+def queue_row(cluster: dict) -> dict:
+    """One row of the queue read model: what a page shows of a cluster, so a page is one read."""
+    score, best = cluster["score"], cluster["best"] or {}
+    return {"_id": cluster["position"], "cluster_id": cluster["_id"], "score": score["value"],
+            "priority": score["priority"], "ruleset_version": score["ruleset_version"],
+            "ad_count": cluster["ad_count"], "cities": cluster["cities"], "platforms": cluster["platforms"],
+            "first_seen": cluster["first_seen"], "last_seen": cluster["last_seen"],
+            "max_contact_spread": cluster["max_contact_spread"], "best_ad_key": best.get("ad_key"),
+            "evidence": [{"indicator_id": f["indicator_id"], "weight": f["weight"],
+                          "evidence": dict(f["evidence"])} for f in score["fired"]],
+            "state": cluster["queue"]["state"], "assignee": cluster["queue"].get("assignee")}
 
 
 RAW_FIELD = "raw"  # bound in the ciphertext's associated data with the row (kit.fieldcrypt)

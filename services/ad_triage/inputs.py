@@ -5,13 +5,15 @@ Messages never quote a value that could be a contact detail (records, lines); id
 """
 from __future__ import annotations
 
+import re
+
 from kit.inputs import (InvalidInput, actor, choice, optional_choice, optional_text, page, request_id, text,
                         whole_number)
 from services.ad_triage.domain.arrivals import FORMATS
 from services.ad_triage.domain.ruleset import PRIORITIES
 from services.ad_triage.domain.triage import STATES
 
-__all__ = ["InvalidInput", "actor", "ad_key", "choice", "file_format", "lines", "optional_choice", "optional_text",
+__all__ = ["InvalidInput", "actor", "ad_key", "choice", "cluster_id", "file_format", "lines", "optional_choice", "optional_text",
            "page", "priority", "record", "request_id", "state", "text", "whole_number"]
 MAX_BATCH = 5000
 MAX_LINE = 100_000
@@ -40,6 +42,15 @@ def file_format(value: object) -> str:
 def ad_key(value: object) -> str:
     if not isinstance(value, str) or "/" not in value or not 3 <= len(value) <= 200:
         raise InvalidInput("ad_key must be platform/adId", "ad_key")
+    return value
+
+
+_CLUSTER_ID = re.compile(r"cl-[0-9a-f]{16}")
+
+
+def cluster_id(value: object) -> str:
+    if not isinstance(value, str) or not _CLUSTER_ID.fullmatch(value):
+        raise InvalidInput("cluster_id must be a cluster id (cl- and 16 hex digits)", "cluster_id")
     return value
 
 

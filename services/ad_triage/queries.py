@@ -1,15 +1,19 @@
-"""Read side: the triage queue in its order, an ad with its explanation, clusters, the quarantine, rule sets, the
-outreach outcomes per rule-set version, and this process's linking state."""
+"""Read side: the triage queue of clusters in its order (from its read model), an ad with its explanation, clusters,
+the quarantine, rule sets and the rescore's progress, the outreach outcomes per rule-set version, and the linking
+state as stored."""
 from __future__ import annotations
 
 from services.ad_triage import inputs
 from services.ad_triage.domain.errors import UnknownAd, UnknownCluster
 from services.ad_triage.domain.labels import outcomes_per_version
+from services.ad_triage.commands.rulesets import RuleSets
+from services.ad_triage.domain.clusters import clusters_digest
 from services.ad_triage.domain.ruleset import available
 from services.ad_triage.storage import AdTriageStore
-from services.ad_triage.views import ad_view, cluster_view, outcomes_view, quarantine_view, queue_entry_view
+from services.ad_triage.views import (ad_with_cluster_view, cluster_view, outcomes_view, quarantine_view,
+                                      queue_row_view)
 
-QUEUED = ["high", "medium", "low"]  # the queue lists priority low or above; the rest scored "none"
+MEMBERS_SHOWN = 50  # a cluster view lists its best ads; the count says how many there are
 
 
 class TriageQueries:
@@ -17,25 +21,27 @@ class TriageQueries:
         self.store = store
 
     def queue(self, state, priority, limit, offset) -> dict:
-        """Items at priority low or above, filtered by state and priority."""
+        """Clusters at priority low or above, filtered by state and priority, by score, recency and size."""
         state, priority = inputs.state(state), inputs.priority(priority)
         limit, offset = inputs.page(limit, offset)
-        total, docs = self.store.queue_page([priority] if priority else QUEUED, state, offset, limit)
-        return {"total": total, "offset": offset, "items": [queue_entry_view(d) for d in docs]}
+        if priority == "none":  # clusters scored below "low" are not queued
+            return {"total": 0, "offset": offset, "items": []}
+        total, rows = self.store.queue_page(state, priority, offset, limit)
+        return {"total": total, "offset": offset, "items": [queue_row_view(r) for r in rows]}
 
     def ad(self, ad_key) -> dict:
         ad_id = inputs.ad_key(ad_key)
         doc = self.store.ad(ad_id, with_link=False)
         if doc is None:
             raise UnknownAd("no ad with this key")  # never echo what the caller sent
-        return ad_view(doc)
+        return ad_with_cluster_view(doc, self.store.cluster(doc["cluster_id"]) if doc.get("cluster_id") else None)
 
     def cluster(self, cluster_id) -> dict:
         cid = inputs.text(cluster_id, "cluster_id", limit=40)
         doc = self.store.cluster(cid)
         if doc is None:
             raise UnknownCluster("no cluster with this id")
-        return cluster_view(doc, self.store.cluster_members(cid))
+        return cluster_view(doc, self.store.cluster_members(cid, MEMBERS_SHOWN))
 
     def quarantine(self, status, limit, offset) -> dict:
         status = inputs.optional_choice(status, "status", ("open", "resubmitted"))
@@ -44,7 +50,8 @@ class TriageQueries:
         return {"total": total, "offset": offset, "items": [quarantine_view(d) for d in docs]}
 
     def rulesets(self) -> dict:
-        return {"active": self.store.active_ruleset(), "available": available()}
+        return {"active": self.store.active_ruleset(), "available": available(),
+                "rescore": RuleSets(self.store).progress()}
 
     def outcomes(self) -> dict:
         """Per rule-set version: clusters flagged under it, those outreach reached, those that led to an
@@ -57,4 +64,8 @@ class TriageQueries:
         return outcomes_view(outcomes_per_version(flagged, labelled, pairs))
 
     def linking(self) -> dict:
-        return self.store.linking_state()
+        """The stored clusters (from the ads: reads every ad, for audits): how many, and a digest of their
+        membership to compare runs and instances."""
+        clusters = self.store.all_clusters()
+        return {"ads_linked": sum(len(m) for m in clusters.values()), "clusters": len(clusters),
+                "digest": clusters_digest(clusters)}

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import logging
 
+from nameko.timer import timer
+
 from kit.consumer import kafka_consumer
 from kit.nameko_kit import Caller, HealthCheck, Store, Tracing, checked, command
 from kit.retention import RecordRetention
+from kit.settings import from_environment
 from services.ad_triage import inputs
 from services.ad_triage.commands.labels import OutreachLabels
 from services.ad_triage.commands.rulesets import RuleSets
@@ -23,15 +26,12 @@ from services.ad_triage.storage import AdTriageStore
 log = logging.getLogger("actionplan.ad_triage")
 
 
-class AdTriageStoreReady(AdTriageStore):
-    def setup(self) -> None:
-        super().setup()  # rebuilds the linking network from the stored ads
-        RuleSets(self).repair_after_start()
+RESCORE_SECONDS = from_environment("ad_triage_rescore_s")
 
 
 class AdTriageService(HealthCheck, RecordRetention):
     name = "ad_triage"
-    store = Store(AdTriageStoreReady)
+    store = Store(AdTriageStore)
     tracing = Tracing()
     caller = Caller()
 
@@ -74,10 +74,12 @@ class AdTriageService(HealthCheck, RecordRetention):
 
     # -- triage and rule sets --------------------------------------------------------------------------------------
     @command
-    def move_item(self, *, ad_key, to_state, reason, actor, assignee=None, request_id=None) -> dict:
+    def move_item(self, *, cluster_id, to_state, reason, actor, assignee=None, expected_version=None,
+                  request_id=None) -> dict:
         if self._regional:
-            raise UnknownAd(f"no ad {inputs.ad_key(ad_key)!r}")
-        return Triage(self.store).move_item(ad_key, to_state, reason, actor, assignee, request_id)
+            raise UnknownCluster(f"no cluster {inputs.cluster_id(cluster_id)!r}")
+        return Triage(self.store).move_item(cluster_id, to_state, reason, actor, assignee, request_id,
+                                            expected_version)
 
     @command
     def publish_ruleset(self, *, version, actor, request_id=None) -> dict:
@@ -86,6 +88,13 @@ class AdTriageService(HealthCheck, RecordRetention):
     @command
     def rescore(self, *, actor, version=None, request_id=None) -> dict:
         return RuleSets(self.store).rescore(version, actor, request_id)
+
+    @timer(interval=RESCORE_SECONDS)
+    def resume_rescore(self) -> None:
+        """A rescore cut short (a crash, a redeploy) goes on where it stopped, on whichever instance gets to it."""
+        progress = RuleSets(self.store).resume()
+        if progress is not None and progress.get("rescored"):
+            log.info("rescore with %s: %s", progress["version"], progress["phase"])
 
     # -- queries ---------------------------------------------------------------------------------------------------
     @command
@@ -121,12 +130,8 @@ class AdTriageService(HealthCheck, RecordRetention):
 
     @command
     def linking(self) -> dict:
-        """This instance's linking network, caught up with the database: version, ads, clusters and a digest."""
+        """The stored clusters: how many ads and clusters, and a digest of their membership (reads every ad)."""
         return TriageQueries(self.store).linking()
-
-    @command
-    def health(self) -> dict:
-        return {**HealthCheck.health(self), "ads_linked": self.store.ads_linked()}
 
 
 SERVICE = AdTriageService

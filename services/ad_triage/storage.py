@@ -1,162 +1,184 @@
-"""The ad triage service's own MongoDB database: ads (with score, cluster and queue state), clusters, quarantine,
-the published rule set, and the linking version. The only module of the service that touches MongoDB.
+"""The ad triage service's own MongoDB database: ads (with their own score), clusters (with the cluster's score and
+queue state), link keys, the queue read model, quarantine, the published rule set and the rescore's progress. The
+only module of the service that touches MongoDB.
 
 Writes are batched: one transaction per import chunk, one bulk write per collection, so throughput is bound by the
-domain's CPU work rather than by round trips.
+domain's CPU work rather than by round trips. Linking state lives here, not in a process: a batch reads the link
+keys its ads carry and the clusters they name (``_id`` lookups), and writes the clusters it changed in the same
+transaction as the ads, so any number of instances ingest into the same clusters and a restart rebuilds nothing.
+Two transactions that touch one cluster or link key conflict on its document, and the later one is retried.
 
-Linking keeps a network in memory (per process: linking is incremental and far too slow to rebuild per request).
-It is a cache of the stored ads and never runs ahead of them:
-- a ``linking`` version document is read and advanced by every transaction that links or rescores, so such
-  transactions are serialised across all instances (two that overlap conflict, and the later one is retried);
-- every ad whose linking inputs a transaction changes is stored with that transaction's version, so at the start of
-  its next transaction a process catches up by re-adding the ads written since the version it holds;
-- a process marks its network dirty before it changes it inside a transaction and clean only once that transaction
-  is known to have committed; a dirty network (an abort, a commit of unknown outcome) is rebuilt from the stored ads
-  at the start of the next transaction. Start-up rebuilds once.
+The queue read model is one collection per filter (state x priority, "any" for no filter), each row keyed by the
+cluster's queue position (domain triage.queue_position): a page is the first rows of the collection's own ``_id``
+order, so its cost does not grow with the number of ads or clusters.
 """
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from pymongo import ASCENDING, DESCENDING, ReplaceOne, UpdateOne
+from pymongo import ASCENDING, DeleteOne, ReplaceOne, UpdateOne
 
-from kit.fieldcrypt import FieldCipher
 from kit.inbox import handle_once
-from kit.pseudonym import Pseudonymiser
-from kit.storage import Conflict, MongoStore, now
-from services.ad_triage.codec import LINKING_FIELDS, linking_input
-from services.ad_triage.domain.network import Network
-from services.ad_triage.domain.ruleset import default_version
+from kit.storage import MongoStore, now
+from services.ad_triage.codec import queue_row
+from services.ad_triage.domain.linkage import Link
+from services.ad_triage.domain.ruleset import PRIORITIES, default_version
+from services.ad_triage.domain.text_signature import decode
+from services.ad_triage.domain.triage import STATES
 
 T = TypeVar("T")
 PURPOSE = "ad-linkage"
 RULESET_SETTING = "AD_TRIAGE_RULESET_VERSION"
-ADS, CLUSTERS, QUARANTINE, CONFIG = "ads", "clusters", "quarantine", "config"
+ADS, CLUSTERS, LINKS, QUARANTINE, CONFIG = "ads", "clusters", "links", "quarantine", "config"
 LABELS = "outreach_labels"  # one per (cluster, contact): what outreach learnt, for the per-version figures
-LINKING = "linking"  # the config document holding the linking version
-INSTANCE = f"{socket.gethostname()}:{os.getpid()}"  # names this process in answers about its own memory
-CLAIM = "_linking_claim"  # carried in a linking transaction's result, so a replayed result is told from our commit
-# highest score, then most recently seen, then largest cluster (domain triage.queue_order_key); the key ends ties
-QUEUE_ORDER = [("score.value_milli", DESCENDING), ("last_seen", DESCENDING), ("cluster_size", DESCENDING),
-               ("_id", ASCENDING)]
+RESCORE = "rescore"  # the config document of the rescore in progress (or the last one)
+ANY = "any"
+
+
+def queue_view(state: str | None, priority: str | None) -> str:
+    """The read-model collection serving one filter of the queue."""
+    return f"queue_{state or ANY}_{priority or ANY}"
+
+
+def views_of(state: str, priority: str) -> list[str]:
+    """Every filter a cluster in ``state`` at ``priority`` is listed under (none below priority low)."""
+    if priority not in PRIORITIES:
+        return []
+    return [queue_view(None, None), queue_view(state, None), queue_view(None, priority), queue_view(state, priority)]
+
+
 # whole sub-documents: the MongoDB-wire server used locally ignores dotted projections
-LIST_FIELDS = {"platform": 1, "title": 1, "city": 1, "score": 1, "last_seen": 1, "cluster_id": 1,
-               "cluster_size": 1, "queue": 1}
-
-
-class LinkingReplica:
-    """This process's network and where it stands: the linking version it equals, unless ``dirty``."""
-
-    def __init__(self) -> None:
-        self.network = Network()
-        self.version = -1
-        self.dirty = True  # nothing loaded yet
-        self.claim: tuple[str, int] | None = None  # (claim id, version) of the transaction in flight
-        self.rebuilds = self.catch_ups = 0  # how often storage was read back: whole, or the ads changed since
-        # linking and rescoring change the network: one transaction at a time per process (a green lock)
-        self.lock = threading.RLock()
+LIST_FIELDS = {"platform": 1, "title": 1, "city": 1, "score": 1, "last_seen": 1, "cluster_id": 1}
+ALL_VIEWS = [queue_view(s, p) for s in (None, *STATES) for p in (None, *PRIORITIES)]
 
 
 class AdTriageStore(MongoStore):
     def __init__(self, client, db, outbox, settings) -> None:
         super().__init__(client, db, outbox, settings)
-        self.cipher = FieldCipher(settings.require("notes_key"))
-        self.pseudonymise = Pseudonymiser(settings.require("pseudonym_key")).for_purpose(PURPOSE)
+        self.pseudonymise = self.pseudonyms.for_purpose(PURPOSE)
         self.default_ruleset = default_version(os.environ.get(RULESET_SETTING), RULESET_SETTING)
-        self.replica = LinkingReplica()
 
     def setup(self) -> None:
         super().setup()
-        self.db[ADS].create_index([("score.value_milli", DESCENDING), ("last_seen", DESCENDING)])
         self.db[ADS].create_index([("cluster_id", ASCENDING)])
-        self.db[ADS].create_index([("queue.state", ASCENDING)])
-        self.db[ADS].create_index([("link_version", ASCENDING)])
-        self.db[ADS].create_index([("flagged_versions", ASCENDING), ("cluster_id", ASCENDING)])
+        self.db[LINKS].create_index([("cluster_id", ASCENDING)])
         self.db[LABELS].create_index([("ruleset_version", ASCENDING), ("cluster_id", ASCENDING)])
         self.db[QUARANTINE].create_index([("status", ASCENDING), ("received_at", ASCENDING)])
-        self.db[CONFIG].update_one({"_id": LINKING}, {"$setOnInsert": {"version": 0}}, upsert=True)
-        with self.replica.lock:
-            self.transaction(self._catch_up)
+        existing = set(self.db.list_collection_names())
+        for view in ALL_VIEWS:  # collections are created outside transactions, once
+            if view not in existing:
+                self.db.create_collection(view)
 
     # -- linking -----------------------------------------------------------------------------------------------------
-    def linking_transaction(self, work: Callable[[object, Network, int], dict],
-                            runner: Callable[[Callable[[object], dict]], dict] | None = None) -> dict:
-        """Run ``work(session, network, version)`` in one transaction with the network caught up to the database
-        and the linking version claimed; ads it writes carry ``version``.
+    def links(self, session, keys: Iterable[str]) -> dict[str, Link]:
+        keys = sorted(set(keys))
+        if not keys:
+            return {}
+        return {d["_id"]: Link(d["_id"], d.get("cluster_id"), list(d.get("cities", ())), list(d.get("ads", ())))
+                for d in self.db[LINKS].find({"_id": {"$in": keys}}, session=session)}
 
-        ``runner(attempt)`` runs the transaction (default: ``self.transaction``; also ``run_once`` or
-        ``handle_once``, which may answer from an earlier run without calling the attempt).
-        """
-        replica = self.replica
+    def write_links(self, session, links: list[Link]) -> None:
+        if links:
+            self.db[LINKS].bulk_write([ReplaceOne({"_id": link.key}, _link_doc(link), upsert=True)
+                                       for link in links], ordered=False, session=session)
 
-        def attempt(session) -> dict:
-            current = self._catch_up(session)
-            claim = uuid.uuid4().hex
-            advanced = self.db[CONFIG].update_one({"_id": LINKING, "version": current},
-                                                  {"$set": {"version": current + 1, "claim": claim}},
-                                                  session=session)
-            if advanced.matched_count != 1:
-                raise Conflict("the linking version")
-            replica.dirty, replica.claim = True, (claim, current + 1)  # from here memory may run ahead of storage
-            return {**work(session, replica.network, current + 1), CLAIM: claim}
+    def candidates(self, session, ad_ids: Iterable[str]) -> dict[str, tuple[str, tuple[int, ...]]]:
+        """Ad id -> (cluster id, text signature) of stored ads a text bucket lists."""
+        ids = sorted(set(ad_ids))
+        if not ids:
+            return {}
+        docs = self.db[ADS].find({"_id": {"$in": ids}}, {"cluster_id": 1, "link": 1}, session=session)
+        return {d["_id"]: (d["cluster_id"], decode((d.get("link") or {}).get("signature"))) for d in docs
+                if d.get("cluster_id") and (d.get("link") or {}).get("signature")}
 
-        with replica.lock:
-            try:
-                result = (runner or self.transaction)(attempt)
-            finally:
-                claimed, replica.claim = replica.claim, None
-            if claimed is not None and result is not None and result.get(CLAIM) == claimed[0]:
-                replica.version, replica.dirty = claimed[1], False  # our attempt is the one that committed
-            return {k: v for k, v in (result or {}).items() if k != CLAIM}
+    def clusters_by_id(self, session, ids: Iterable[str]) -> dict[str, dict]:
+        ids = sorted({i for i in ids if i})
+        if not ids:
+            return {}
+        return {d["_id"]: d for d in self.db[CLUSTERS].find({"_id": {"$in": ids}}, session=session)}
 
-    def _catch_up(self, session) -> int:
-        """Bring the network to the database as this session sees it; returns that linking version."""
-        replica = self.replica
-        current = self.db[CONFIG].find_one({"_id": LINKING}, session=session)["version"]
-        if not replica.dirty and current == replica.version:
-            return current
-        if replica.dirty or current < replica.version:
-            replica.network, query = Network(), {}
-            replica.rebuilds += 1
-        else:
-            query = {"link_version": {"$gt": replica.version}}
-            replica.catch_ups += 1
-        for doc in self.db[ADS].find(query, LINKING_FIELDS, session=session):
-            replica.network.add(*linking_input(doc))
-        replica.version, replica.dirty = current, False
-        return current
+    def relabel(self, session, renamed: dict[str, str]) -> None:
+        """Members and link keys of clusters that were merged or renamed carry the final id. Found by the indexed
+        cluster_id and rewritten by ``_id``: the local MongoDB-wire server scans for a filtered multi-update."""
+        for collection in (ADS, LINKS):
+            ops = [UpdateOne({"_id": d["_id"]}, {"$set": {"cluster_id": new}})
+                   for old, new in sorted(renamed.items())
+                   for d in self.db[collection].find({"cluster_id": old}, {"_id": 1}, session=session)]
+            if ops:
+                self.db[collection].bulk_write(ops, ordered=False, session=session)
 
-    def linking_state(self) -> dict:
-        """This process's network, caught up (read only): how many ads, clusters, a digest of them, and how often
-        this process read storage back (rebuilds after start-up or an abort, catch-ups after other instances)."""
-        replica = self.replica
-        with replica.lock:
-            version = self.transaction(self._catch_up)
-            network = replica.network
-            return {"instance": INSTANCE, "version": version, "ads_linked": len(network),
-                    "clusters": len(network.all_clusters()), "digest": network.digest(),
-                    "rebuilds": replica.rebuilds, "catch_ups": replica.catch_ups}
+    def members(self, session, cluster_id: str, fields: dict) -> list[dict]:
+        return list(self.db[ADS].find({"cluster_id": cluster_id}, fields, session=session))
 
-    def ads_linked(self) -> int:
-        return len(self.replica.network)
+    def write_clusters(self, session, docs: list[dict], removed: list[dict]) -> None:
+        """Store cluster documents and their queue rows; ``removed`` are the stored documents they replace (their
+        rows go) and the absorbed ones (their documents go too)."""
+        keep = {d["_id"] for d in docs}
+        rows: dict[str, list] = {}
+        for old in removed:
+            for view in old.get("views", ()):
+                rows.setdefault(view, []).append(DeleteOne({"_id": old["position"]}))
+        for doc in docs:
+            for view in doc["views"]:
+                rows.setdefault(view, []).append(ReplaceOne({"_id": doc["position"]}, queue_row(doc), upsert=True))
+        for view, ops in sorted(rows.items()):
+            self.db[view].bulk_write(ops, ordered=True, session=session)
+        gone = sorted({old["_id"] for old in removed} - keep)
+        if gone:
+            self.db[CLUSTERS].delete_many({"_id": {"$in": gone}}, session=session)
+        if docs:
+            self.db[CLUSTERS].bulk_write([ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs],
+                                         ordered=False, session=session)
 
-    def ads_with_stale_cluster(self) -> int:
-        """Stored ads whose cluster id is not the network's (data written before linking was serialised)."""
-        network = self.replica.network
-        return sum(network.cluster_of((d["platform"], d["ad_id"])) != d.get("cluster_id")
-                   for d in self.db[ADS].find({}, {"platform": 1, "ad_id": 1, "cluster_id": 1}))
+    def replace_many(self, session, collection: str, docs: list[dict]) -> None:
+        if docs:
+            self.db[collection].bulk_write([ReplaceOne({"_id": d["_id"]}, d) for d in docs], ordered=False,
+                                           session=session)
 
-    def rebuilt_network(self) -> Network:
-        """A network built afresh from the stored ads (the reference the process's network must equal)."""
-        network = Network()
-        for doc in self.db[ADS].find({}, LINKING_FIELDS):
-            network.add(*linking_input(doc))
-        return network
+    def clusters_after(self, after: str | None, limit: int, session=None) -> list[dict]:
+        query = {} if after is None else {"_id": {"$gt": after}}
+        return list(self.db[CLUSTERS].find(query, session=session).sort("_id", ASCENDING).limit(limit))
+
+    def ads_after(self, after: str | None, limit: int, session=None) -> list[dict]:
+        query = {} if after is None else {"_id": {"$gt": after}}
+        return list(self.db[ADS].find(query, {"sightings": 0}, session=session).sort("_id", ASCENDING).limit(limit))
+
+    def cluster_count(self) -> int:
+        return self.db[CLUSTERS].estimated_document_count()
+
+    def ad_count(self) -> int:
+        return self.db[ADS].estimated_document_count()
+
+    def all_clusters(self) -> dict[str, list[str]]:
+        """Cluster id -> member ad keys, from the ads (for audits and tests: reads every ad)."""
+        found: dict[str, list[str]] = {}
+        for doc in self.db[ADS].find({}, {"cluster_id": 1}):
+            found.setdefault(doc.get("cluster_id"), []).append(doc["_id"])
+        return {cid: sorted(members) for cid, members in found.items()}
+
+    # -- the queue ---------------------------------------------------------------------------------------------------
+    def cluster(self, cluster_id: str, session=None) -> dict | None:
+        return self.db[CLUSTERS].find_one({"_id": cluster_id}, session=session)
+
+    def queue_page(self, state: str | None, priority: str | None, offset: int, limit: int) -> tuple[int, list[dict]]:
+        """One page of the queue read model; the total is the collection's count (kept by the server, not counted)."""
+        view = self.db[queue_view(state, priority)]
+        rows = list(view.find().sort("_id", ASCENDING).skip(offset).limit(limit))
+        return view.estimated_document_count(), rows
+
+    def cluster_members(self, cluster_id: str, limit: int) -> list[dict]:
+        """The cluster's ads, best own score first (index: cluster_id; the sort is over the members only)."""
+        docs = self.db[ADS].find({"cluster_id": cluster_id}, LIST_FIELDS)
+        return sorted(docs, key=lambda d: (-(d.get("score") or {}).get("value_milli", 0), d["_id"]))[:limit]
+
+    # -- rescore progress --------------------------------------------------------------------------------------------
+    def rescore_progress(self, session=None) -> dict | None:
+        return self.db[CONFIG].find_one({"_id": RESCORE}, session=session)
+
+    def save_rescore_progress(self, session, progress: dict) -> None:
+        self.db[CONFIG].replace_one({"_id": RESCORE}, {**progress, "_id": RESCORE}, upsert=True, session=session)
 
     # -- inbox -------------------------------------------------------------------------------------------------------
     def handle_once(self, consumer: str, event: dict, work: Callable[[object], dict]) -> dict | None:
@@ -177,15 +199,12 @@ class AdTriageStore(MongoStore):
 
     # -- ads -------------------------------------------------------------------------------------------------------
     def ads_by_id(self, ids, session=None, scoring_only: bool = False) -> dict[str, dict]:
-        """Stored ads by id; ``scoring_only`` leaves out what rescoring an ad never reads (history, queue)."""
+        """Stored ads by id; ``scoring_only`` leaves out what rescoring an ad never reads (history)."""
         ids = list(ids)
         if not ids:
             return {}
-        projection = {"sightings": 0, "link": 0, "queue": 0} if scoring_only else None
+        projection = {"sightings": 0} if scoring_only else None
         return {d["_id"]: d for d in self.db[ADS].find({"_id": {"$in": ids}}, projection, session=session)}
-
-    def all_ads(self, session=None) -> list[dict]:
-        return list(self.db[ADS].find({}, {"sightings": 0, "link": 0, "queue": 0}, session=session))
 
     def save_ads(self, session, whole: list[dict] = (), states: dict[str, dict] | None = None) -> None:
         """Replace ``whole`` documents and set the scoring ``states`` (ad id -> fields) of others, in one write.
@@ -199,38 +218,6 @@ class AdTriageStore(MongoStore):
 
     def ad(self, ad_id: str, session=None, with_link: bool = True) -> dict | None:
         return self.db[ADS].find_one({"_id": ad_id}, None if with_link else {"link": 0}, session=session)
-
-    def queue_of(self, ad_id: str, session=None) -> dict | None:
-        doc = self.db[ADS].find_one({"_id": ad_id}, {"queue": 1}, session=session)
-        return None if doc is None else doc["queue"]
-
-    def set_queue(self, session, ad_id: str, expected_version: int, queue: dict) -> bool:
-        """Write the queue state if it is still at ``expected_version``; False when someone moved it first."""
-        result = self.db[ADS].update_one({"_id": ad_id, "queue.version": expected_version},
-                                         {"$set": {"queue": queue}}, session=session)
-        return result.matched_count == 1
-
-    def queue_page(self, priorities: list[str], state: str | None, offset: int, limit: int) -> tuple[int, list[dict]]:
-        query: dict = {"score.priority": {"$in": priorities}}
-        if state:
-            query["queue.state"] = state
-        total = self.db[ADS].count_documents(query)
-        docs = list(self.db[ADS].find(query, LIST_FIELDS).sort(QUEUE_ORDER).skip(offset).limit(limit))
-        return total, docs
-
-    # -- clusters --------------------------------------------------------------------------------------------------
-    def write_clusters(self, session, docs: list[dict], stale: set[str]) -> None:
-        if docs:
-            self.db[CLUSTERS].bulk_write([UpdateOne({"_id": d["_id"]}, {"$set": d}, upsert=True) for d in docs],
-                                         ordered=False, session=session)
-        if stale:
-            self.db[CLUSTERS].delete_many({"_id": {"$in": sorted(stale)}}, session=session)
-
-    def cluster(self, cluster_id: str) -> dict | None:
-        return self.db[CLUSTERS].find_one({"_id": cluster_id})
-
-    def cluster_members(self, cluster_id: str) -> list[dict]:
-        return list(self.db[ADS].find({"cluster_id": cluster_id}, LIST_FIELDS).sort("_id", ASCENDING))
 
     # -- quarantine ------------------------------------------------------------------------------------------------
     def add_quarantined(self, session, docs: list[dict]) -> None:
@@ -261,20 +248,19 @@ class AdTriageStore(MongoStore):
         self.db[LABELS].replace_one({"_id": doc["_id"]}, doc, upsert=True, session=session)
 
     def flagged_clusters_per_version(self) -> dict[str, int]:
-        """Version -> distinct clusters (the ads' current cluster ids) with at least one ad flagged under it; counted
-        in the database (index: flagged_versions, cluster_id)."""
-        docs = self.db[ADS].aggregate([{"$match": {"flagged_versions": {"$exists": True, "$ne": []},
-                                                   "cluster_id": {"$type": "string"}}},
-                                       *_FLAGGED_PAIRS, {"$group": {"_id": "$v", "clusters": {"$sum": 1}}}])
+        """Version -> clusters flagged under it (the cluster keeps the versions it was flagged under)."""
+        docs = self.db[CLUSTERS].aggregate([{"$match": {"flagged_versions": {"$exists": True, "$ne": []}}},
+                                            {"$project": {"flagged_versions": 1}}, {"$unwind": "$flagged_versions"},
+                                            {"$group": {"_id": "$flagged_versions", "clusters": {"$sum": 1}}}])
         return {d["_id"]: int(d["clusters"]) for d in docs}
 
     def flagged_pairs(self, cluster_ids) -> set[tuple[str, str]]:
-        """The (version, cluster) pairs the ads show flagged, among the given clusters (index: cluster_id)."""
+        """The (version, cluster) pairs of the given clusters' flags (``_id`` lookups)."""
         cluster_ids = sorted(set(cluster_ids))
         if not cluster_ids:
             return set()
-        docs = self.db[ADS].aggregate([{"$match": {"cluster_id": {"$in": cluster_ids}}}, *_FLAGGED_PAIRS])
-        return {(d["v"], d["c"]) for d in docs}
+        docs = self.db[CLUSTERS].find({"_id": {"$in": cluster_ids}}, {"flagged_versions": 1})
+        return {(v, d["_id"]) for d in docs for v in d.get("flagged_versions", ())}
 
     def labelled_clusters(self) -> list[tuple[str, str, bool, bool, int]]:
         """One row per (version, cluster) with labels: (version, cluster, any reached, any talk, attempts). Labels
@@ -288,8 +274,13 @@ class AdTriageStore(MongoStore):
         return [(d["v"], d["c"], bool(d["reached"]), bool(d["talk"]), int(d["attempts"])) for d in docs]
 
 
-# flagged ads -> one row per distinct (version, cluster): {v, c}
-_FLAGGED_PAIRS = [{"$project": {"cluster_id": 1, "flagged_versions": 1}},
-                  {"$unwind": "$flagged_versions"},
-                  {"$group": {"_id": {"$concat": ["$flagged_versions", "|", "$cluster_id"]},
-                              "v": {"$first": "$flagged_versions"}, "c": {"$first": "$cluster_id"}}}]
+def _link_doc(link: Link) -> dict:
+    doc: dict = {"_id": link.key}
+    if link.cluster_id is not None:
+        doc["cluster_id"] = link.cluster_id
+    if link.cities:
+        doc["cities"] = link.cities
+    if link.ads:
+        doc["ads"] = link.ads
+    return doc
+

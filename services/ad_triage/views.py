@@ -13,7 +13,7 @@ def iso(moment) -> str | None:
 
 
 def queue_view(queue: dict) -> dict:
-    return {"state": queue["state"], "assignee": queue.get("assignee"),
+    return {"state": queue["state"], "assignee": queue.get("assignee"), "version": queue.get("version", 0),
             "history": [{"from_state": m["from_state"], "to_state": m["to_state"], "actor": m["actor"],
                          "at": iso(m["at"]), "reason": m["reason"]} for m in queue.get("history", ())]}
 
@@ -26,13 +26,24 @@ def score_view(score: dict | None) -> dict | None:
                        "evidence": dict(f["evidence"])} for f in score["fired"]]}
 
 
-def queue_entry_view(doc: dict) -> dict:
+def member_view(doc: dict) -> dict:
+    """An ad as a member of its cluster: its own score (without the cluster's network signals)."""
     score = doc.get("score") or {}
     return {"ad_key": doc["_id"], "platform": doc["platform"], "title": doc["title"], "city": doc.get("city"),
             "score": score.get("value"), "priority": score.get("priority"),
             "ruleset_version": score.get("ruleset_version"), "last_seen": iso(doc["last_seen"]),
-            "cluster_id": doc.get("cluster_id"), "cluster_size": doc.get("cluster_size"),
-            "state": doc["queue"]["state"], "assignee": doc["queue"].get("assignee")}
+            "cluster_id": doc.get("cluster_id")}
+
+
+def queue_row_view(row: dict) -> dict:
+    """A queue item: one cluster, with its best evidence (the fired indicators of its score), cities, platforms."""
+    return {"cluster_id": row["cluster_id"], "score": row["score"], "priority": row["priority"],
+            "ruleset_version": row["ruleset_version"], "ad_count": row["ad_count"], "cities": row["cities"],
+            "platforms": row["platforms"], "first_seen": iso(row["first_seen"]), "last_seen": iso(row["last_seen"]),
+            "max_contact_spread": row["max_contact_spread"], "best_ad_key": row["best_ad_key"],
+            "evidence": [{"indicator_id": e["indicator_id"], "weight": e["weight"], "evidence": dict(e["evidence"])}
+                         for e in row["evidence"]],
+            "state": row["state"], "assignee": row.get("assignee")}
 
 
 def ad_view(doc: dict) -> dict:
@@ -43,22 +54,32 @@ def ad_view(doc: dict) -> dict:
         "city": doc.get("city"), "first_seen": iso(doc["first_seen"]), "last_seen": iso(doc["last_seen"]),
         "price_amount": price["amount"] if price else None, "price_currency": price["currency"] if price else None,
         "image_hash_count": len(doc.get("image_hashes", ())),
-        "contacts": [{"kind": c["kind"], "obfuscated": c["obfuscated"], "valid": c["valid"], "region": c["region"]}
-                     for c in doc["contacts"]],
+        "contacts": [{"kind": c["kind"], "obfuscated": c["obfuscated"], "valid": c["valid"], "region": c["region"],
+                      "source": c.get("source", "field")} for c in doc["contacts"]],
         "sightings": [{"via": s["via"], "at": iso(s["at"]), "first_seen": iso(s["first_seen"]),
                        "last_seen": iso(s["last_seen"])} for s in doc.get("sightings", ())],
-        "cluster_id": doc.get("cluster_id"), "cluster_size": doc.get("cluster_size"),
-        "score": score_view(doc.get("score")), "flagged_versions": list(doc.get("flagged_versions", ())),
-        "queue": queue_view(doc["queue"]),
+        "cluster_id": doc.get("cluster_id"), "score": score_view(doc.get("score")),
     }
 
 
+def ad_with_cluster_view(doc: dict, cluster: dict | None) -> dict:
+    """An ad with the figures of its cluster: size, the cluster's flags and its queue item."""
+    view = ad_view(doc)
+    view["cluster_size"] = cluster["ad_count"] if cluster else None
+    view["flagged_versions"] = list(cluster.get("flagged_versions", ())) if cluster else []
+    view["queue"] = queue_view(cluster["queue"]) if cluster else None
+    return view
+
+
 def cluster_view(doc: dict, members: list[dict]) -> dict:
+    score = doc.get("score")
     return {"cluster_id": doc["_id"], "ad_count": doc["ad_count"], "cities": doc["cities"],
             "platforms": doc["platforms"], "first_seen": iso(doc["first_seen"]), "last_seen": iso(doc["last_seen"]),
             # how many contacts, and the widest spread: never which ones (no pseudonym leaves the service)
-            "contact_count": len(doc["contact_spread"]), "max_contact_spread": doc["max_contact_spread"],
-            "ads": [queue_entry_view(m) for m in members]}
+            "contact_count": doc.get("contact_count", 0), "max_contact_spread": doc["max_contact_spread"],
+            "score": score_view(score), "best_ad_key": (doc.get("best") or {}).get("ad_key"),
+            "flagged_versions": list(doc.get("flagged_versions", ())), "queue": queue_view(doc["queue"]),
+            "ads": [member_view(m) for m in members]}
 
 
 def quarantine_view(doc: dict) -> dict:

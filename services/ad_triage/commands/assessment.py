@@ -1,77 +1,70 @@
-"""Assessment: scoring ads in their clusters and the events a changed score raises. Shared by ingestion and rescoring.
+"""Assessment: a cluster's score from its best ad and its network signals, the events a changed score raises, and
+the stored cluster with its queue rows. Shared by ingestion and rescoring.
 
-Network features (cluster size, contact spread) depend on the other ads in a cluster, so whenever a cluster
-changes every member is scored again; the score is then a function of the stored ads and the rule set only,
-which is what makes a rescore reproducible.
+An ad's own score depends on the ad alone, so adding an ad scores that ad only; the cluster's score is its best
+ad's own score plus the network indicators on the cluster's size and contact spread, kept on the cluster. A score
+is therefore a function of the stored ads and the rule set, which is what makes a rescore reproducible.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from services.ad_triage.codec import cluster_doc, score_doc
-from services.ad_triage.domain.events import score_events
-from services.ad_triage.domain.features import compute_features
-from services.ad_triage.domain.network import Network
-from services.ad_triage.domain.records import AdKey
+from services.ad_triage.codec import cluster_doc, own_best, score_from_doc
+from services.ad_triage.domain.cluster_state import BestAd, ClusterState
+from services.ad_triage.domain.events import FLAGGED, cluster_events
+from services.ad_triage.domain.linkage import Plan
 from services.ad_triage.domain.ruleset import RuleSet
-from services.ad_triage.domain.scoring import score
-from services.ad_triage.domain.stored import StoredAd, key_string
+from services.ad_triage.domain.scoring import cluster_score
+from services.ad_triage.domain.triage import QueueEntry, queue_position
+from services.ad_triage.storage import AdTriageStore, views_of
 
-STATE_FIELDS = ("cluster_id", "cluster_size", "score", "flagged_versions")
-
-
-@dataclass
-class Outcome:
-    key: AdKey
-    cluster_id: str
-    cluster_size: int
-    score: dict
-    flagged_versions: list[str]
-    events: list[tuple[str, dict]]
-
-    @property
-    def state(self) -> dict:
-        """The fields assessment stores on the ad."""
-        return {"cluster_id": self.cluster_id, "cluster_size": self.cluster_size, "score": self.score,
-                "flagged_versions": self.flagged_versions}
-
-    def differs_from(self, doc: dict) -> bool:
-        state = self.state
-        return any(doc.get(k) != state[k] for k in STATE_FIELDS)
+BEST_FIELDS = {"score": 1, "last_seen": 1, "city": 1}
 
 
-@dataclass
-class Assessment:
-    outcomes: list[Outcome]
-    cluster_docs: list[dict]
+def best_of_members(store: AdTriageStore, session, cluster_id: str) -> BestAd | None:
+    members = store.members(session, cluster_id, BEST_FIELDS)
+    return min((own_best(m["_id"], m["score"], m["last_seen"], m.get("city")) for m in members if m.get("score")),
+               key=BestAd.order, default=None)
 
-    def events(self) -> list[tuple[str, str, dict]]:
-        """(type, subject, data) of every event, ready for the outbox."""
-        return [(t, key_string(o.key), data) for o in self.outcomes for t, data in o.events]
+
+def assessed(state: ClusterState, ruleset: RuleSet, cause: str, at) -> tuple[dict, list[tuple[str, str, dict]]]:
+    """The cluster's document (score, queue position and views) and its events."""
+    best = state.best
+    if best is None or best.evidence is None:
+        return cluster_doc(state, None, None, [], at), []
+    network = {"cluster_size": float(state.size), "contact_city_spread": float(state.max_spread)}
+    score = cluster_score(score_from_doc(best.evidence), network, ruleset)
+    events, state.flagged_versions, state.announced = cluster_events(
+        best.ad_id, best.city, state.cluster_id, score, state.previous, state.flagged_versions, state.announced,
+        ruleset, cause)
+    position = queue_position(QueueEntry(state.cluster_id, score.value_milli, state.last_seen, state.size))
+    views = views_of((state.queue or {}).get("state", "new"), score.priority)
+    return cluster_doc(state, score, position, views, at), events
+
+
+class Settled:
+    """The clusters a batch changed, stored, and the events they raise."""
+
+    def __init__(self, events: list[tuple[str, str, dict]]) -> None:
+        self.events = events
 
     def count(self, event_type: str) -> int:
-        return sum(t == event_type for o in self.outcomes for t, _ in o.events)
+        return sum(t == event_type for t, _, _ in self.events)
+
+    @property
+    def flagged(self) -> int:
+        return self.count(FLAGGED)
 
 
-def stale_clusters(clusters: dict[str, tuple[AdKey, ...]], stored: dict[str, dict]) -> set[str]:
-    """Stored cluster ids of these members that no longer exist (absorbed by a merge): their documents go."""
-    return {d["cluster_id"] for d in stored.values() if d and d.get("cluster_id")} - set(clusters)
-
-
-def assess(network: Network, clusters: dict[str, tuple[AdKey, ...]], ads: dict[AdKey, StoredAd],
-           previous: dict[AdKey, dict], ruleset: RuleSet, cause: str,
-           changed_by_input: set[AdKey] = frozenset()) -> Assessment:
-    """Score every member of ``clusters`` against its stored document in ``previous`` (none for a new ad)."""
-    outcomes: list[Outcome] = []
-    docs: list[dict] = []
-    for cluster_id, members in clusters.items():
-        summary = network.summary(cluster_id, members)
-        docs.append(cluster_doc(summary))
-        for key in members:
-            ad, before = ads[key], previous.get(key) or {}
-            new = score(ad, compute_features(ad, summary), ruleset, text_is_masked=True)
-            events, flagged_versions = score_events(
-                key, ad, cluster_id, new, before.get("score"), list(before.get("flagged_versions", ())), ruleset,
-                "updated" if key in changed_by_input else cause)
-            outcomes.append(Outcome(key, cluster_id, len(members), score_doc(new), flagged_versions, events))
-    return Assessment(outcomes, docs)
+def settle(store: AdTriageStore, session, plan: Plan, loaded: dict[str, dict], ruleset: RuleSet, cause: str,
+           at) -> Settled:
+    """Store the planned clusters (after the batch's ads and links are written) and stage their events."""
+    for cluster_id in sorted(plan.rescan_best):
+        plan.clusters[cluster_id].best = best_of_members(store, session, cluster_id)
+    docs, events = [], []
+    for cluster_id in sorted(plan.clusters):
+        doc, raised = assessed(plan.clusters[cluster_id], ruleset, cause, at)
+        docs.append(doc)
+        events += raised
+    removed = [doc for cid, doc in loaded.items() if cid in plan.renamed or cid in plan.clusters]
+    store.write_clusters(session, docs, removed)
+    store.emit_many(session, events)
+    return Settled(events)

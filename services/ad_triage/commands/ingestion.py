@@ -1,11 +1,11 @@
-"""Ingestion: arrivals are merged into their stored history, linked, scored with their clusters and written with
-their events in one transaction per batch; rejections go to the quarantine in the same one. Every source
-(commands/sources.py) ends here, so every way in stores the same shape.
+"""Ingestion: arrivals are merged into their stored history, scored on their own, linked into the stored clusters and
+written with their clusters, queue rows and events in one transaction per batch; rejections go to the quarantine in
+the same one. Every source (commands/sources.py) ends here, so every way in stores the same shape.
 
-The same (platform, adId) seen again extends the ad's sightings and keeps its queue state; the newest observation
-(by lastSeen) supplies the content. A sighting is named by its request line or event id, so a redelivered request
-or event changes nothing. Linking runs in the store's linking transaction (storage.py), which keeps this process's
-network equal to the stored ads whatever happens to the transaction.
+The same (platform, adId) seen again extends the ad's sightings and keeps its cluster; the newest observation (by
+lastSeen) supplies the content. A sighting is named by its request line or event id, so a redelivered request or
+event changes nothing. Linking reads and writes only the link keys and clusters the batch's ads touch
+(domain/linkage.py), so the cost of a batch does not grow with the number of stored ads.
 """
 from __future__ import annotations
 
@@ -13,12 +13,16 @@ import os
 from datetime import datetime
 
 from kit.storage import now as utc_now, utc
-from services.ad_triage.codec import ad_fields, linking_input, new_queue_doc, quarantine_doc, stored_ad
-from services.ad_triage.commands.assessment import assess, stale_clusters
+from services.ad_triage.codec import (ad_fields, cluster_state, merge_queue_docs, own_best, quarantine_doc,
+                                      score_doc, stored_ad)
+from services.ad_triage.commands.assessment import settle
 from services.ad_triage.domain.arrivals import Arrival, Rejection, quarantine_id
-from services.ad_triage.domain.events import FLAGGED
+from services.ad_triage.domain.linkage import CONTACT, IMAGE, LinkInput, Linkage
+from services.ad_triage.domain.places import canonical_city, known_city
 from services.ad_triage.domain.ruleset import load as load_ruleset
+from services.ad_triage.domain.scoring import own_score
 from services.ad_triage.domain.stored import key_string
+from services.ad_triage.domain.text_signature import bands, decode, encode, signature
 from services.ad_triage.storage import AdTriageStore
 
 MAX_SIGHTINGS = 100  # the ad keeps its first and latest sightings; older middle ones add nothing to triage
@@ -36,8 +40,10 @@ def _merge(doc: dict | None, arrival: Arrival, at: datetime) -> tuple[dict, str]
                 "last_seen": ad.last_seen}
     pseudonyms = [c.pseudonym for c in ad.contacts]
     if doc is None:
-        return {"_id": key_string(ad.key), **fields, "link": {"pseudonyms": sorted(set(pseudonyms)), "text": None},
-                "sightings": [sighting], "created_at": at}, "accepted"
+        link = {"pseudonyms": sorted(set(pseudonyms)), "images": sorted(set(ad.image_hashes)),
+                "signature": encode(signature(ad.text))}
+        return {"_id": key_string(ad.key), **fields, "link": link, "sightings": [sighting],
+                "created_at": at}, "accepted"
     if any(s["ref"] == arrival.ref for s in doc.get("sightings", ())):
         return doc, "unchanged"
     merged = dict(doc)
@@ -46,10 +52,9 @@ def _merge(doc: dict | None, arrival: Arrival, at: datetime) -> tuple[dict, str]
     merged["first_seen"] = min(utc(doc["first_seen"]), ad.first_seen)
     merged["last_seen"] = max(utc(doc["last_seen"]), ad.last_seen)
     link = dict(doc.get("link") or {})
-    # linking keeps every contact the ad ever showed and the text of its first signature, so a restart re-links
+    # linking keeps every contact and image the ad ever showed and the signature of its first text: links only join
     link["pseudonyms"] = sorted(set(link.get("pseudonyms") or []) | set(pseudonyms))
-    if not link.get("text") and merged["text"] != doc["text"]:
-        link["text"] = doc["text"]
+    link["images"] = sorted(set(link.get("images") or []) | set(ad.image_hashes))
     merged["link"] = link
     sightings = list(doc.get("sightings", ())) + [sighting]
     merged["sightings"] = sightings[:1] + sightings[1:][-(MAX_SIGHTINGS - 1):]
@@ -80,9 +85,8 @@ class Ingestion:
         """
         at = utc_now()
         quarantined = [(r, quarantine_id(ref_prefix, r.line)) for r in rejections]
-        report = self.store.linking_transaction(
-            lambda session, network, version: self._work(session, network, version, arrivals, quarantined, actor,
-                                                         via, at, also), runner)
+        report = (runner or self.store.transaction)(
+            lambda session: self._work(session, arrivals, quarantined, actor, via, at, also))
         if not report:  # an event handled before: nothing to do
             return {"accepted": 0, "updated": 0, "unchanged": len(arrivals), "flagged": 0, "quarantined": 0,
                     "results": []}
@@ -92,41 +96,29 @@ class Ingestion:
         results.sort(key=lambda r: (r["line"] is None, r["line"] or 0))
         return {**report, "quarantined": len(quarantined), "results": results}
 
-    def _work(self, session, network, version, arrivals, quarantined, actor, via, at, also) -> dict:
+    def _work(self, session, arrivals, quarantined, actor, via, at, also) -> dict:
         store = self.store
         docs = store.ads_by_id({key_string(a.ad.key) for a in arrivals}, session)
-        before = dict(docs)
-        results, changed = [], set()
+        stored_before = {ad_id: doc.get("cluster_id") for ad_id, doc in docs.items()}
+        results, changed = [], {}
         for arrival in arrivals:
             ad_id = key_string(arrival.ad.key)
             merged, status = _merge(docs.get(ad_id), arrival, at)
             results.append({"line": arrival.line, "status": status, "ad_key": ad_id})
             if status != "unchanged":
-                docs[ad_id] = merged
-                changed.add(arrival.ad.key)
-                network.add(*linking_input(merged))
-        _fault_after_linking()
+                docs[ad_id] = changed[ad_id] = merged
         ruleset = load_ruleset(store.active_ruleset(session))
-        clusters = network.affected(changed)
-        members = {k for ms in clusters.values() for k in ms}
-        # other members are only rescored: their history and queue state are not read, nor rewritten
-        others = store.ads_by_id({key_string(k) for k in members} - set(docs), session, scoring_only=True)
-        docs.update(others)
-        before.update(others)
-        ads = {k: stored_ad(docs[key_string(k)]) for k in members}
-        previous = {k: before.get(key_string(k)) for k in members}
-        assessment = assess(network, clusters, ads, previous, ruleset, "linked", changed)
-        whole, states = [], {}
-        for outcome in assessment.outcomes:
-            ad_id = key_string(outcome.key)
-            if outcome.key in changed:
-                whole.append({"queue": new_queue_doc(), **docs[ad_id], **outcome.state, "link_version": version,
-                              "updated_at": at})
-            elif outcome.differs_from(before[ad_id]):
-                states[ad_id] = outcome.state
-        store.save_ads(session, whole, states)
-        store.emit_many(session, assessment.events())
-        store.write_clusters(session, assessment.cluster_docs, stale_clusters(clusters, previous))
+        inputs = [self._link_input(doc, stored_before.get(ad_id), ruleset) for ad_id, doc in changed.items()]
+        linkage, loaded = self._linkage(session, inputs)
+        for link_input in inputs:
+            linkage.add(link_input)
+        _fault_after_linking()
+        plan = linkage.plan()
+        store.save_ads(session, [{**doc, "cluster_id": plan.ad_cluster[ad_id], "updated_at": at}
+                                 for ad_id, doc in changed.items()])
+        store.relabel(session, plan.renamed)
+        store.write_links(session, plan.links)
+        settled = settle(store, session, plan, loaded, ruleset, "linked", at)
         store.add_quarantined(session, [quarantine_doc(r, qid, via, actor, store.cipher, at)
                                         for r, qid in quarantined])
         if also is not None:
@@ -134,4 +126,33 @@ class Ingestion:
         return {"accepted": sum(r["status"] == "accepted" for r in results),
                 "updated": sum(r["status"] == "updated" for r in results),
                 "unchanged": sum(r["status"] == "unchanged" for r in results),
-                "flagged": assessment.count(FLAGGED), "_results": results}
+                "flagged": settled.flagged, "_results": results}
+
+    @staticmethod
+    def _link_input(doc: dict, stored_cluster: str | None, ruleset) -> LinkInput:
+        """Score the ad on its own (stored on it) and say what links it."""
+        own = own_score(stored_ad(doc), ruleset)
+        doc["score"] = score_doc(own)
+        link = doc.get("link") or {}
+        sig = decode(link.get("signature"))
+        return LinkInput(
+            ad_id=doc["_id"], key=(doc["platform"], doc["ad_id"]), is_new=stored_cluster is None,
+            stored_cluster=stored_cluster, platform=doc["platform"], city=canonical_city(doc["location"]),
+            first_seen=utc(doc["first_seen"]), last_seen=utc(doc["last_seen"]),
+            contacts=tuple(link.get("pseudonyms") or ()), images=tuple(link.get("images") or ()), bands=bands(sig),
+            signature=sig, own=own_best(doc["_id"], doc["score"], doc["last_seen"], known_city(doc["location"])))
+
+    def _linkage(self, session, inputs: list[LinkInput]) -> tuple[Linkage, dict[str, dict]]:
+        """A planner loaded with the stored link keys, text candidates and clusters the batch's ads touch."""
+        store = self.store
+        keys = {CONTACT + c for i in inputs for c in i.contacts} | {IMAGE + h for i in inputs for h in i.images}
+        keys |= {band for i in inputs for band in i.bands}
+        links = store.links(session, keys)
+        own = {i.ad_id for i in inputs}
+        listed = {ad for link in links.values() for ad in link.ads} - own
+        candidates = store.candidates(session, listed)
+        wanted = {link.cluster_id for link in links.values() if link.cluster_id}
+        wanted |= {cluster for cluster, _ in candidates.values()} | {i.stored_cluster for i in inputs}
+        loaded = store.clusters_by_id(session, wanted)
+        states = {cid: cluster_state(doc) for cid, doc in loaded.items()}
+        return Linkage(states, links, candidates, merge_queue_docs), loaded

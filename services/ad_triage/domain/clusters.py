@@ -5,6 +5,7 @@ REFERENCE.md lists as "one phone number across many ads or cities" (a hypothesis
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,3 +62,15 @@ def summarise_cluster(cluster_id: str, ads: Iterable[LinkedAd]) -> ClusterSummar
         last_seen=max(ad.last_seen for ad in members),
         contact_spread=tuple(sorted((p, len(c)) for p, c in cities_by_contact.items())),
     )
+
+
+def clusters_digest(clusters: dict[str, Iterable[str]]) -> str:
+    """A short fingerprint of a clustering (ids and member ad keys), to compare runs and instances without shipping
+    the clustering whole."""
+    h = hashlib.sha256()
+    for cluster_id in sorted(clusters):
+        h.update(cluster_id.encode())
+        for member in sorted(clusters[cluster_id]):
+            h.update(f"\x1e{member}".encode())
+        h.update(b"\x1d")
+    return h.hexdigest()[:32]

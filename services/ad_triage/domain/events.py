@@ -45,6 +45,41 @@ def score_events(key: AdKey, ad: StoredAd, cluster_id: str, new: Score, old: dic
     return events, flagged_versions
 
 
+def cluster_events(best_ad: str, best_city: str | None, cluster_id: str, new: Score, previous: dict | None,
+                   flagged_versions: list[str], announced: list[list], ruleset: RuleSet,
+                   cause: str) -> tuple[list[tuple[str, str, dict]], list[str], list[list]]:
+    """(events as (type, ad key, data), flagged versions, announced ads) for a cluster now scored ``new``.
+
+    Events are about the cluster and name its best ad (outreach keeps one task per cluster): "priority_changed"
+    when its priority differs from the stored one, and "flagged" once per cluster and rule-set version when the
+    cluster first reaches the flag level. An ad announced earlier (a former best, or the best of a cluster merged
+    into this one) that outreach still knows under another cluster id or priority is told the cluster's new ones,
+    so outreach's task follows the cluster through merges. ``announced`` rows: [ad key, cluster id, priority,
+    rule-set version]."""
+    target = [cluster_id, new.priority, ruleset.version]
+    data = {"clusterId": cluster_id, "score": new.value, "priority": new.priority,
+            "rulesetVersion": ruleset.version}
+    events: list[tuple[str, str, dict]] = []
+    rows = {row[0]: list(row) for row in announced}
+
+    def changed(ad: str, priority: str, version: str, why: str, city: str | None) -> None:
+        events.append((PRIORITY_CHANGED, ad, {"adKey": ad, **data, "city": city, "previousPriority": priority,
+                                              "previousRulesetVersion": version, "cause": why}))
+        rows[ad] = [ad, *target]
+
+    if previous is not None and previous["priority"] != new.priority:
+        changed(best_ad, previous["priority"], previous["ruleset_version"], cause, best_city)
+    was_flagged = previous is not None and _at_or_above(previous["priority"], ruleset.flag_at)
+    if is_flagged(new, ruleset) and not was_flagged and ruleset.version not in flagged_versions:
+        events.append((FLAGGED, best_ad, {"adKey": best_ad, **data, "city": best_city}))
+        flagged_versions = [*flagged_versions, ruleset.version]
+        rows[best_ad] = [best_ad, *target]
+    for ad, row in list(rows.items()):
+        if row[1:3] != target[:2] and not any(e[1] == ad for e in events):
+            changed(ad, row[2], row[3], cause if row[1] == cluster_id else "linked", None)
+    return events, flagged_versions, list(rows.values())
+
+
 def observed_data(ad: StoredAd, observed_at: datetime, connector: str) -> dict:
     """Data of ad_triage.ad.observed: the stored shape, in the contract's camelCase."""
     return {

@@ -17,6 +17,9 @@ FEATURES = frozenset({
     "area_code_mismatch",  # a phone's country differs from the stated city's (hypothesis)
 })
 
+# signals of the cluster as a whole: scored on the cluster (scoring.cluster_score), never on one ad
+NETWORK_FEATURES = frozenset({"contact_city_spread", "cluster_size"})
+
 
 def compute_features(ad: StoredAd, cluster: ClusterSummary | None = None) -> dict[str, float]:
     """Features of one stored ad; without a cluster summary the ad counts as a cluster of one.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from .features import NETWORK_FEATURES, compute_features
 from .masking import mask_contacts
 from .records import AdKey
 from .ruleset import Indicator, RuleSet
@@ -81,8 +82,10 @@ def priority_for(total_milli: int, ruleset: RuleSet) -> str:
     return "none"
 
 
-def score(ad: StoredAd, features: Mapping[str, float], ruleset: RuleSet, *, text_is_masked: bool = False) -> Score:
-    """Score one stored ad. ``features`` must hold every feature the rule set's feature indicators name.
+def score(ad: StoredAd, features: Mapping[str, float], ruleset: RuleSet, *, text_is_masked: bool = False,
+          skip_features: frozenset[str] = frozenset()) -> Score:
+    """Score one stored ad. ``features`` must hold every feature the rule set's feature indicators name, except
+    those in ``skip_features``, whose indicators are left out (network signals are the cluster's, not the ad's).
 
     ``text_is_masked`` lets a caller that built the ad with to_stored (or masked it itself) skip the second masking
     pass, which is over half the cost of a score; by default evidence is masked even if a caller passed raw text.
@@ -92,7 +95,7 @@ def score(ad: StoredAd, features: Mapping[str, float], ruleset: RuleSet, *, text
     fired: list[Fired] = []
     total = 0
     for indicator in ruleset.indicators:
-        if not indicator.applies_to(ad.language):
+        if not indicator.applies_to(ad.language) or indicator.feature in skip_features:
             continue
         evidence = (_pattern_evidence(indicator, fields) if indicator.kind == "pattern"
                     else _feature_evidence(indicator, features))
@@ -100,6 +103,27 @@ def score(ad: StoredAd, features: Mapping[str, float], ruleset: RuleSet, *, text
             continue
         fired.append(Fired(indicator.id, indicator.weight, evidence, indicator.rationale))
         total += indicator.weight_milli
+    return Score(total / 1000, priority_for(total, ruleset), ruleset.version, tuple(fired))
+
+
+def own_score(ad: StoredAd, ruleset: RuleSet) -> Score:
+    """The ad's own score: its text and its own features, without the network signals of its cluster."""
+    return score(ad, compute_features(ad), ruleset, text_is_masked=True, skip_features=NETWORK_FEATURES)
+
+
+def cluster_score(best: Score, network: Mapping[str, float], ruleset: RuleSet) -> Score:
+    """A cluster's score: its best ad's own score plus the network indicators that fire on the cluster's features
+    (size, widest contact spread). The priority bands of the rule set apply to this total. While a rescore runs,
+    the best ad may still carry the previous version's own score: the rescore's last phase scores it again."""
+    fired = list(best.fired)
+    total = sum(round(f.weight * 1000) for f in fired)
+    for indicator in ruleset.indicators:
+        if indicator.feature not in NETWORK_FEATURES:
+            continue  # network signals are about the cluster, whatever its ads' languages
+        evidence = _feature_evidence(indicator, network)
+        if evidence is not None:
+            fired.append(Fired(indicator.id, indicator.weight, evidence, indicator.rationale))
+            total += indicator.weight_milli
     return Score(total / 1000, priority_for(total, ruleset), ruleset.version, tuple(fired))
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .errors import IllegalTransition
-from .records import AdKey
 from .ruleset import PRIORITIES, RuleSet
 from .scoring import Score
 
@@ -38,7 +37,7 @@ class Move:
 
 @dataclass(frozen=True)
 class QueueItem:
-    ad_key: AdKey
+    cluster_id: str  # outreach works a cluster: one advertiser or network
     state: str = "new"
     assignee: str | None = None
     history: tuple[Move, ...] = ()
@@ -75,17 +74,42 @@ def move(item: QueueItem, to_state: str, actor: str, at: datetime, reason: str,
 
 @dataclass(frozen=True)
 class QueueEntry:
-    """What the queue orders by; the service builds one per open item."""
+    """What the queue orders by: one entry per cluster (outreach works an advertiser or network, not an ad)."""
 
-    ad_key: AdKey
+    cluster_id: str
     score_milli: int
     last_seen: datetime
     cluster_size: int
 
 
-def queue_order_key(entry: QueueEntry) -> tuple[int, float, int, AdKey]:
-    """Highest score first, then most recently seen, then largest cluster; the ad key makes the order total."""
-    return (-entry.score_milli, -entry.last_seen.timestamp(), -entry.cluster_size, entry.ad_key)
+def queue_order_key(entry: QueueEntry) -> tuple[int, float, int, str]:
+    """Highest score first, then most recently seen, then largest cluster; the cluster id makes the order total."""
+    return (-entry.score_milli, -entry.last_seen.timestamp(), -entry.cluster_size, entry.cluster_id)
+
+
+_SCORE_SPAN, _TIME_SPAN, _SIZE_SPAN = 10 ** 9, 10 ** 14, 10 ** 9
+
+
+def queue_position(entry: QueueEntry) -> str:
+    """queue_order_key as one string that sorts the same way, so the read model can keep the queue in the order of
+    its own key (a page is then the next rows of one index, whatever the number of ads)."""
+    score = min(max(entry.score_milli, 0), _SCORE_SPAN - 1)
+    millis = min(max(round(entry.last_seen.timestamp() * 1000), 0), _TIME_SPAN - 1)
+    size = min(max(entry.cluster_size, 0), _SIZE_SPAN - 1)
+    return (f"{_SCORE_SPAN - 1 - score:09d}{_TIME_SPAN - 1 - millis:014d}{_SIZE_SPAN - 1 - size:09d}"
+            f"{entry.cluster_id}")
+
+
+def merged_queue(a: QueueItem | None, b: QueueItem | None) -> QueueItem | None:
+    """The queue item of two clusters that merged: the one worked on last decides the state (its worker goes on
+    with the joined cluster), and the history keeps every move of both, in time order."""
+    items = [i for i in (a, b) if i is not None]
+    if len(items) < 2:
+        return items[0] if items else None
+    latest = max(items, key=lambda i: (i.history[-1].at.timestamp() if i.history else float("-inf"),
+                                       i.state != "new"))
+    history = tuple(sorted(a.history + b.history, key=lambda m: m.at))
+    return replace(latest, history=history)
 
 
 def is_flagged(score: Score, ruleset: RuleSet) -> bool:

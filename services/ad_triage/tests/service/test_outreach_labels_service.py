@@ -34,13 +34,13 @@ def all_caught_up(settings) -> bool:
 def flagged_cluster(platform, db):
     report = import_lines(platform, generated_lines(300, seed=5, id_prefix="lbl-"))
     assert report["flagged"]
-    return db.ads.find_one({"flagged_versions": "1.0.0"}, {"cluster_id": 1})["cluster_id"]
+    return db.clusters.find_one({"flagged_versions": "1.0.0"}, {"_id": 1})["_id"]
 
 
 def test_a_digital_contact_on_a_flagged_cluster_shows_in_the_figures_once(platform, db, flagged_cluster):
     settings = platform.settings("ad_triage")
     before = outcomes(platform)["1.0.0"]
-    assert before["flagged_clusters"] == len(db.ads.distinct("cluster_id", {"flagged_versions": "1.0.0"}))
+    assert before["flagged_clusters"] == db.clusters.count_documents({"flagged_versions": "1.0.0"})
     contact = contact_made(flagged_cluster, "conversation_held")
     talk = talk_held(flagged_cluster, contact_id=contact["data"]["contactId"])
     at_venue = contact_made(None, "information_given")

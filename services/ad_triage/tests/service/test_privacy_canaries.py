@@ -68,7 +68,8 @@ def test_no_raw_contact_anywhere(platform, db, otlp, tmp_path):
     assert db.ads.count_documents({}) == 3 and db.quarantine.count_documents({}) == 1
     assert db.ads.find_one({"_id": "dkescort.example/c-3"})["sightings"][0]["via"] == "kafka"
     ok(platform.graphql('{ triageAd(adKey: "dkescort.example/c-4") { text score { fired { evidence { snippet } } } }'
-                        ' triageQueue { items { title } } }', headers=WORKER), "triageAd")
+                        ' triageQueue { items { clusterId cities evidence { evidence { snippet } } } } }',
+                        headers=WORKER), "triageAd")
     eventually(lambda: db.outbox.count_documents({"status": "pending"}) == 0, 30, 0.2, "outbox drained")
 
     found = {"cli output": leaks(cli_out), "connector output": leaks(connector_out)}

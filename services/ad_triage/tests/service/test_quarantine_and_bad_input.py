@@ -21,7 +21,7 @@ QUARANTINE = """query($status: QuarantineStatus) { adQuarantine(status: $status)
 
 def snapshot(db) -> dict:
     return {name: sorted(json.dumps(d, default=str, sort_keys=True) for d in db[name].find())
-            for name in ("ads", "clusters", "quarantine", "outbox", "config")}
+            for name in ("ads", "clusters", "links", "queue_any_any", "quarantine", "outbox", "config")}
 
 
 def test_a_rejected_ad_is_quarantined_encrypted_and_accepted_after_correction(platform, db):
@@ -55,7 +55,7 @@ def test_a_rejected_ad_is_quarantined_encrypted_and_accepted_after_correction(pl
 
 
 # who may call each method (the access policy): importing is connectors', rule sets and quarantine the operator's
-RPC_ROLES = {"unknown ad": ("outreach_worker", "cmm"), "unknown rule set": ("operator",),
+RPC_ROLES = {"unknown cluster": ("outreach_worker", "cmm"), "unknown rule set": ("operator",),
              "rescore of an inactive version": ("operator",), "unknown quarantine id": ("operator",)}
 
 
@@ -70,8 +70,8 @@ RPC_ROLES = {"unknown ad": ("outreach_worker", "cmm"), "unknown rule set": ("ope
     ("unknown argument", lambda rpc: rpc.ad_triage.import_batch(lines=["{}"], actor="a1", colour="red"),
      "invalid_arguments"),
     ("record not an object", lambda rpc: rpc.ad_triage.submit_ad(record=["x"], actor="a1"), "invalid_input"),
-    ("unknown ad", lambda rpc: rpc.ad_triage.move_item(ad_key="x.example/1", to_state="assigned", reason="r",
-                                                        actor="a1"), "unknown_ad"),
+    ("unknown cluster", lambda rpc: rpc.ad_triage.move_item(cluster_id="cl-0000000000000000", to_state="assigned",
+                                                             reason="r", actor="a1"), "unknown_cluster"),
     ("unknown rule set", lambda rpc: rpc.ad_triage.publish_ruleset(version="9.9.9", actor="a1"), "unknown_ruleset"),
     ("rescore of an inactive version", lambda rpc: rpc.ad_triage.rescore(version="1.1.0", actor="a1"),
      "ruleset_not_active"),
@@ -98,8 +98,10 @@ def test_rpc_refuses_bad_input_with_a_specific_code_and_writes_nothing(platform,
     ("bad paging cursor", "{ triageQueue(first: 5, after: \"nope\") { totalCount } }", {}, "invalid_input"),
     ("both paging styles", "{ triageQueue(first: 5, offset: 3) { totalCount } }", {}, "invalid_input"),
     ("page too large", "{ triageQueue(limit: 100000) { totalCount } }", {}, "list_too_large"),
-    ("unknown ad", 'mutation { closeTriageItem(adKey: "x.example/1", reason: "r", requestId: "unknown-ad-1") '
-                   '{ state } }', {}, "unknown_ad"),
+    ("unknown cluster", 'mutation { closeTriageItem(clusterId: "cl-0000000000000000", reason: "r", '
+                        'requestId: "unknown-cluster-1") { state } }', {}, "unknown_cluster"),
+    ("not a cluster id", 'mutation { closeTriageItem(clusterId: "x.example/1", reason: "r", '
+                         'requestId: "bad-cluster-1") { state } }', {}, "invalid_input"),
 ])
 def test_graphql_refuses_bad_input_with_a_specific_error_and_writes_nothing(platform, db, name, query, variables,
                                                                             code):

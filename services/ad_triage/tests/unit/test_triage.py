@@ -7,11 +7,12 @@ from hypothesis import strategies as st
 from services.ad_triage.domain.ruleset import ruleset_version
 from services.ad_triage.domain.scoring import Score
 from services.ad_triage.domain.triage import (
-    STATES, TRANSITIONS, IllegalTransition, Move, QueueEntry, QueueItem, is_flagged, move, queue_order_key,
+    STATES, TRANSITIONS, IllegalTransition, Move, QueueEntry, QueueItem, is_flagged, merged_queue, move,
+    queue_order_key, queue_position,
 )
 
 T0 = datetime(2016, 6, 1, 9, 0, tzinfo=timezone.utc)
-KEY = ("dkescort.example", "1")
+KEY = "cl-00000000000000a1"
 
 
 def test_happy_path_records_who_when_and_why():
@@ -82,13 +83,30 @@ def test_any_sequence_of_moves_keeps_history_consistent(targets):
 
 
 def entry(n: str, score: int, hours: int, size: int) -> QueueEntry:
-    return QueueEntry(("p", n), score, T0 + timedelta(hours=hours), size)
+    return QueueEntry(f"cl-{n}", score, T0 + timedelta(hours=hours), size)
 
 
 def test_queue_order_is_score_then_recency_then_cluster_size_then_key():
     entries = [entry("e", 3000, 0, 1), entry("d", 3000, 0, 5), entry("c", 3000, 5, 1), entry("a", 6000, 0, 1),
                entry("b", 3000, 0, 5)]
-    assert [e.ad_key[1] for e in sorted(entries, key=queue_order_key)] == ["a", "c", "b", "d", "e"]
+    assert [e.cluster_id for e in sorted(entries, key=queue_order_key)] == ["cl-a", "cl-c", "cl-b", "cl-d", "cl-e"]
+
+
+@given(st.lists(st.tuples(st.integers(0, 50_000), st.integers(0, 10 ** 6), st.integers(1, 10 ** 5),
+                          st.integers(0, 10 ** 6)), min_size=2, max_size=30, unique_by=lambda t: t[3]))
+def test_the_read_model_position_sorts_as_the_queue_order(rows):
+    entries = [QueueEntry(f"cl-{n:016x}", score, T0 + timedelta(seconds=secs), size) for score, secs, size, n in rows]
+    assert sorted(entries, key=queue_position) == sorted(entries, key=queue_order_key)
+
+
+def test_merged_items_keep_the_state_of_the_one_worked_on_last_and_every_move():
+    worked = move(QueueItem("cl-a"), "assigned", "worker-3", T0 + timedelta(hours=1), "take")
+    earlier = move(move(QueueItem("cl-b"), "assigned", "worker-4", T0, "take"), "unreachable", "worker-4",
+                   T0 + timedelta(minutes=30), "phone off")
+    joined = merged_queue(earlier, worked)
+    assert (joined.state, joined.assignee) == ("assigned", "worker-3")
+    assert [m.at for m in joined.history] == sorted(m.at for m in worked.history + earlier.history)
+    assert merged_queue(QueueItem("cl-c"), None) == QueueItem("cl-c")
 
 
 def test_flagging_follows_the_rule_set_flag_level():

@@ -18,7 +18,7 @@ def store():
 
 
 def another_instance(store: AdTriageStore) -> AdTriageStore:
-    """A second process of the service on the same database: its own store, its own linking network."""
+    """A second process of the service on the same database: its own store."""
     other = in_memory(AdTriageStore)(store.client, store.db, Outbox(store.db, store.settings), store.settings)
     other.setup()
     return other
@@ -38,8 +38,28 @@ def import_lines(store, batch: list[str], request_id: str | None = None) -> dict
     return Sources(store).import_batch(batch, "jsonl", "importer-1", request_id, 1, "import")
 
 
-def assert_linking_equals_storage(store) -> None:
-    """The store's network, caught up as its next transaction would be, equals a rebuild from the stored ads."""
-    state, rebuilt = store.linking_state(), store.rebuilt_network()
-    assert (state["digest"], state["ads_linked"]) == (rebuilt.digest(), store.db.ads.count_documents({}))
-    assert store.replica.network.all_clusters() == rebuilt.all_clusters()
+def reference_clusters(store, *batches: list[str]) -> dict[str, list[str]]:
+    """The one-pass reference (linking.Linker) over every ad of the batches: cluster id -> member ad keys."""
+    from services.ad_triage.domain.linking import Linker
+    from services.ad_triage.domain.record_lines import parse_jsonl
+    from services.ad_triage.domain.stored import key_string, to_stored
+    linker = Linker()
+    for batch in batches:
+        for _, ad in parse_jsonl(batch):
+            stored = to_stored(ad, store.pseudonymise)
+            links = [c.pseudonym for c in stored.contacts] + [f"image:{h}" for h in stored.image_hashes]
+            linker.add(stored.key, links, stored.text)
+    return {cid: sorted(key_string(k) for k in members) for cid, members in linker.clusters().items()}
+
+
+def stored_clusters(store) -> dict[str, list[str]]:
+    """Cluster id -> member ad keys as stored, after checking each cluster document agrees with its members."""
+    members = store.all_clusters()
+    docs = {d["_id"]: d for d in store.db.clusters.find({})}
+    assert set(docs) == set(members), "a cluster document without members, or members without one"
+    assert {cid: d["ad_count"] for cid, d in docs.items()} == {cid: len(m) for cid, m in members.items()}
+    return members
+
+
+def assert_clusters_equal_reference(store, *batches: list[str]) -> None:
+    assert stored_clusters(store) == reference_clusters(store, *batches)

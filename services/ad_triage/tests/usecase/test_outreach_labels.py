@@ -30,11 +30,14 @@ def row(flagged, reached=0, talks=0, attempts=0) -> dict:
 
 
 def flagged_by_ads(store) -> dict[str, set[str]]:
-    """The oracle: version -> the current cluster ids of ads flagged under it, read ad by ad."""
+    """The oracle: version -> the clusters the ads named by flagged events are in now, read event by event (a flag
+    follows its ad into the cluster it was merged into)."""
+    cluster_of = {d["_id"]: d["cluster_id"] for d in store.db.ads.find({}, {"cluster_id": 1})}
     found: dict[str, set[str]] = {}
-    for doc in store.db.ads.find({}, {"cluster_id": 1, "flagged_versions": 1}):
-        for version in doc.get("flagged_versions", ()):
-            found.setdefault(version, set()).add(doc["cluster_id"])
+    for row in store.db.outbox.find({}):
+        if row["envelope"]["type"] == "ad_triage.ad.flagged":
+            data = row["envelope"]["data"]
+            found.setdefault(data["rulesetVersion"], set()).add(cluster_of[data["adKey"]])
     return found
 
 
@@ -141,7 +144,5 @@ def test_an_event_the_rules_cannot_read_writes_nothing_not_even_its_inbox_row(st
 
 
 def test_the_figures_have_indexes_to_read(store):
-    ads = [[k for k, _ in i["key"]] for i in store.db.ads.index_information().values()]
     labels = [[k for k, _ in i["key"]] for i in store.db.outreach_labels.index_information().values()]
-    assert ["flagged_versions", "cluster_id"] in ads and ["cluster_id"] in ads
     assert ["ruleset_version", "cluster_id"] in labels
