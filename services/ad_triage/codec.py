@@ -5,7 +5,6 @@ purpose, so no code path can write a contact value by accident.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from kit.fieldcrypt import FieldCipher
@@ -23,7 +22,7 @@ from services.ad_triage.domain.triage import Move, QueueItem, merged_queue
 def contact_doc(c: PseudoContact) -> dict:
     return {"kind": c.kind, "pseudonym": c.pseudonym, "obfuscated": c.obfuscated, "valid": c.valid,
             "calling_code": c.calling_code, "region": c.region, "area": c.area,
-            "source": getattr(c, "source", "field")}
+            "source": c.source}
 
 
 def ad_fields(ad: StoredAd) -> dict:
@@ -51,11 +50,8 @@ def stored_ad(doc: dict) -> StoredAd:
 
 
 def _pseudo_contact(c: dict) -> PseudoContact:
-    contact = PseudoContact(c["kind"], c["pseudonym"], c["obfuscated"], c["valid"], c.get("calling_code"),
-                            c.get("region"), c.get("area"))
-    if "source" in PseudoContact.__dataclass_fields__:
-        contact = replace(contact, source=c.get("source", "field"))
-    return contact
+    return PseudoContact(c["kind"], c["pseudonym"], c["obfuscated"], c["valid"], c.get("calling_code"),
+                         c.get("region"), c.get("area"), c.get("source", "field"))
 
 
 def score_doc(s: Score) -> dict:

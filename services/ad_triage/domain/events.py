@@ -87,7 +87,8 @@ def observed_data(ad: StoredAd, observed_at: datetime, connector: str) -> dict:
         "lastSeen": ad.last_seen.isoformat(), "title": ad.title, "text": ad.text, "language": ad.language,
         "location": ad.location,
         "contacts": [{"kind": c.kind, "pseudonym": c.pseudonym, "obfuscated": c.obfuscated, "valid": c.valid,
-                      "callingCode": c.calling_code, "region": c.region, "area": c.area} for c in ad.contacts],
+                      "callingCode": c.calling_code, "region": c.region, "area": c.area, "source": c.source}
+                     for c in ad.contacts],
         "price": None if ad.price is None else {"amount": ad.price.amount, "currency": ad.price.currency},
         "imageHashes": list(ad.image_hashes), "observedAt": observed_at.isoformat(), "connector": connector,
     }
@@ -100,7 +101,7 @@ def stored_from_observed(data: dict) -> StoredAd:
         first_seen=datetime.fromisoformat(data["firstSeen"]), last_seen=datetime.fromisoformat(data["lastSeen"]),
         title=data["title"], text=data["text"], language=data["language"], location=data["location"],
         contacts=tuple(PseudoContact(c["kind"], c["pseudonym"], c["obfuscated"], c["valid"], c["callingCode"],
-                                     c["region"], c["area"]) for c in data["contacts"]),
+                                     c["region"], c["area"], c.get("source", "field")) for c in data["contacts"]),
         price=Price(price["amount"], price["currency"]) if price else None,
         image_hashes=tuple(data["imageHashes"]),
     )

@@ -4,6 +4,7 @@ This is the only shape of an ad that should leave the ingestion step; the raw Ad
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ import phonenumbers
 from .clusters import LinkedAd
 from .contacts import DEFAULT_REGION, PseudoContact, pseudonymise_contacts
 from .deobfuscation import normalise_text, recover_phone_digits
-from .masking import MASK, URL_MASK, mask_contacts
+from .masking import MASK, URL_MASK, mask_contacts, mask_scan, scan_contacts
 from .records import Ad, AdKey, Price
 
 
@@ -55,7 +56,7 @@ def _own_digits(ad: Ad) -> list[str]:
 _PLAIN_RUN = re.compile(r"\+?[0-9]{6,}")
 
 
-def _numbering_hidden(value: str, own_values) -> str:
+def _numbering_hidden(value: str, own_values, is_phone: Callable[[str], bool]) -> str:
     """``value`` normalised, with plain ASCII digit runs that are no phone number (a platform's ad numbering,
     "100000") and none of the ad's own numbers replaced by '#', so only contacts are left to find. A run that is
     only the start of a longer disguised number ("200000zerozero": the masking reads on past the digits) is no
@@ -66,11 +67,11 @@ def _numbering_hidden(value: str, own_values) -> str:
     def hide(run: re.Match[str]) -> str:
         digits = run.group(0)
         start, end = run.span()
-        if any(v in digits for v in own_values if len(v) >= 6) or _is_phone(digits):
+        if any(v in digits for v in own_values if len(v) >= 6):
             return digits
         if (start > 0 and masked[start - 1] == MASK) or (end < len(masked) and masked[end] == MASK):
             return digits
-        return "#" * len(digits)
+        return digits if is_phone(digits) else "#" * len(digits)  # the costly test last
     return _PLAIN_RUN.sub(hide, normal)
 
 
@@ -85,41 +86,54 @@ def _is_phone(digits: str) -> bool:
     return False
 
 
-def _contact_mask(value: str, own_values, mask: str) -> str:
+def _contact_mask(value: str, own_values, mask: str, is_phone: Callable[[str], bool] = _is_phone) -> str:
     """``value`` (normalised) with its contacts masked by ``mask``; plain numbering stays readable."""
     normal = normalise_text(value)
-    masked = mask_contacts(_numbering_hidden(value, own_values), own_values)
+    masked = mask_contacts(_numbering_hidden(value, own_values, is_phone), own_values)
     return "".join(mask if m == MASK and o != MASK else o for o, m in zip(normal, masked))
+
+
+def _stored_ad_id(platform: str, ad_id: str, pseudonymise: Callable[[str], str], own_values,
+                  is_phone: Callable[[str], bool]) -> str:
+    if MASK not in _contact_mask(ad_id, own_values, MASK, is_phone):
+        return ad_id
+    return "m-" + pseudonymise(f"ad-id:{platform}/{ad_id}").rpartition(":")[2]
 
 
 def stored_ad_id(platform: str, ad_id: str, pseudonymise: Callable[[str], str], own_values=()) -> str:
     """The ad id as stored: the platform's own, unless it carries a contact ("anna-29991234", a handle, one of the
     ad's own numbers), then a keyed pseudonym of it, so the key stays one per ad (a re-scrape finds it again)
     without holding the contact. Plain numbering ("100000", "jsonl-100000") is not a contact."""
-    if MASK not in _contact_mask(ad_id, own_values, MASK):
-        return ad_id
-    return "m-" + pseudonymise(f"ad-id:{platform}/{ad_id}").rpartition(":")[2]
+    return _stored_ad_id(platform, ad_id, pseudonymise, own_values, _is_phone)
+
+
+def _stored_url(url: str, ad_id: str, stored_id: str, own_values, is_phone: Callable[[str], bool]) -> str:
+    own = list(own_values) + ([ad_id] if stored_id != ad_id else [])
+    return _contact_mask(url, own, URL_MASK, is_phone)
 
 
 def stored_url(url: str, ad_id: str, stored_id: str, own_values=()) -> str:
     """The URL with contacts masked by URL_MASK (a masked URL still parses); when the ad id was replaced by a
     pseudonym, its occurrences in the URL are masked too."""
-    own = list(own_values) + ([ad_id] if stored_id != ad_id else [])
-    return _contact_mask(url, own, URL_MASK)
+    return _stored_url(url, ad_id, stored_id, own_values, _is_phone)
 
 
 def to_stored(ad: Ad, pseudonymise: Callable[[str], str]) -> StoredAd:
     """Pseudonymise contacts and mask title, text, location and url (also masking the ad's own contact values
-    verbatim); an ad id that carries a contact is replaced by a pseudonym of it."""
+    verbatim); an ad id that carries a contact is replaced by a pseudonym of it. Contacts written in the title,
+    text or location join the contacts field's (source "text"), found by the same scan that masks them."""
     own_values = [contact.value for contact in ad.contacts]
     own_ids = own_values + _own_digits(ad)
-    ad_id = stored_ad_id(ad.platform, ad.ad_id, pseudonymise, own_ids)
+    # The URL repeats the ad id's numbering: validate each run once per ad (the cache goes with this call).
+    is_phone = functools.cache(_is_phone)
+    ad_id = _stored_ad_id(ad.platform, ad.ad_id, pseudonymise, own_ids, is_phone)
+    title, text, location = scans = (scan_contacts(ad.title), scan_contacts(ad.text), scan_contacts(ad.location))
     return StoredAd(
-        platform=ad.platform, ad_id=ad_id, url=stored_url(ad.url, ad.ad_id, ad_id, own_ids),
+        platform=ad.platform, ad_id=ad_id, url=_stored_url(ad.url, ad.ad_id, ad_id, own_ids, is_phone),
         first_seen=ad.first_seen, last_seen=ad.last_seen,
-        title=mask_contacts(ad.title, own_values), text=mask_contacts(ad.text, own_values),
-        language=ad.language, location=mask_contacts(ad.location, own_values),
-        contacts=pseudonymise_contacts(ad, pseudonymise), price=ad.price, image_hashes=ad.image_hashes,
+        title=mask_scan(title, own_values), text=mask_scan(text, own_values),
+        language=ad.language, location=mask_scan(location, own_values),
+        contacts=pseudonymise_contacts(ad, pseudonymise, scans), price=ad.price, image_hashes=ad.image_hashes,
     )
 
 

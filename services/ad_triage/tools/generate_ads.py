@@ -6,7 +6,9 @@
 All data is invented: platforms use the reserved .example domain, names are common first names, and phone numbers
 come from narrow blocks (Danish +45 2999 xxxx, a few foreign mobiles) that phonenumbers accepts as valid. Denmark
 has no reserved fictional range, so "unlikely to be real" is the best that can be promised; never dial them.
-Some authors post many near-duplicate ads across cities with one phone, as the network signals expect.
+Some authors post many near-duplicate ads across cities with one phone, as the network signals expect. As in
+scraped ads, a share of the ads whose text gives the number leave it out of the contacts field, always disguised:
+only the text links them to the author's other ads.
 """
 from __future__ import annotations
 
@@ -63,6 +65,8 @@ SENTENCES = {
 }
 HAIR = {"da": ("blond", "brun", "sort"), "en": ("blonde", "brown", "black")}
 EYES = {"da": ("blå", "brune", "grønne"), "en": ("blue", "brown", "green")}
+DISGUISES = ("spaced", "dotted", "words", "mixed", "keycap", "fullwidth", "lookalike")
+TEXT_ONLY_SHARE = 0.3  # of the ads whose text gives the number: the contacts field then does not
 _WORDS = {"da": "nul en to tre fire fem seks syv otte ni".split(), "en": "zero one two three four five six "
           "seven eight nine".split()}
 
@@ -99,6 +103,10 @@ class Author:
     hashes: tuple[str, ...]
     prolific: bool
 
+    @property
+    def number_in_text(self) -> bool:
+        return any("{phone}" in sentence for sentence in self.sentences)
+
 
 def _phone(rng: random.Random) -> str:
     while True:
@@ -120,7 +128,7 @@ def _author(rng: random.Random, prolific: bool) -> Author:
                "eyes": rng.choice(EYES[language]), "oil": rng.choice(("mandel", "kokos", "argan"))}
     sentences = ([rng.choice(pool["open"])] + rng.sample(pool["body"], 2) + [rng.choice(pool[k]) for k in picks[1:]]
                  + [s.format(**details) for s in rng.sample(pool["detail"], 2)] + [rng.choice(pool["close"])])
-    styles = ("plain",) * 6 + ("spaced", "dotted", "words", "mixed", "keycap", "fullwidth", "lookalike")
+    styles = ("plain",) * 6 + DISGUISES
     name = rng.choice(NAMES)
     return Author(language, name, _phone(rng), rng.choice(styles),
                   f"{name.lower()}{rng.randint(10, 99)}" if rng.random() < 0.4 else None,
@@ -128,14 +136,32 @@ def _author(rng: random.Random, prolific: bool) -> Author:
                   sentences, tuple(f"{rng.getrandbits(64):016x}" for _ in range(rng.randint(0, 3))), prolific)
 
 
-def _ad(rng: random.Random, author: Author, index: int, start: datetime) -> dict:
-    city = rng.choice(author.cities)
+def _hides(author: Author) -> bool:
+    """Whether the author's style disguises the number: lookalike letters need a 0 or a 1 to stand in for."""
     shown = obfuscate(author.phone, author.style, author.language)
+    return author.style != "plain" and (author.style != "lookalike" or any(ch in shown for ch in "Ol"))
+
+
+def _text_only_style(scrape_rng: random.Random, author: Author) -> str | None:
+    """The disguise of an ad that gives its number only in the text, or None for an ad with a contacts field.
+
+    Drawn from a stream of its own, so every other field of every record is what it was before such ads existed.
+    """
+    if not author.number_in_text or scrape_rng.random() >= TEXT_ONLY_SHARE:
+        return None
+    return author.style if _hides(author) else scrape_rng.choice([s for s in DISGUISES if s != "lookalike"])
+
+
+def _ad(rng: random.Random, scrape_rng: random.Random, author: Author, index: int, start: datetime) -> dict:
+    city = rng.choice(author.cities)
+    text_only = _text_only_style(scrape_rng, author)
+    shown = obfuscate(author.phone, text_only or author.style, author.language)
     text = " ".join(s.format(city=city, name=author.name, age=rng.randint(19, 34), phone=shown)
                     for s in author.sentences)
     platform = rng.choice(PLATFORMS)
     first = start + timedelta(minutes=rng.randint(0, 2 * 365 * 24 * 60))
-    contacts = [{"kind": rng.choice(("phone", "phone", "whatsapp")), "value": shown}]
+    phone_kind = rng.choice(("phone", "phone", "whatsapp"))  # drawn for a text-only ad too: the stream stays
+    contacts = [] if text_only else [{"kind": phone_kind, "value": shown}]
     if author.handle:
         contacts.append({"kind": rng.choice(("telegram", "snapchat")), "value": "@" + author.handle})
     record = {
@@ -166,10 +192,12 @@ BREAKERS = (
 def generate(count: int, seed: int, malformed: int = 0) -> list[dict | None]:
     """Records in order; None marks a line to be written unparseable. Malformed ones are spread evenly."""
     rng = random.Random(seed)
+    scrape_rng = random.Random(f"{seed}/text-only")
     authors = [_author(rng, prolific=i % 15 == 0) for i in range(max(3, count // 5))]
     weights = [8 if a.prolific else 1 for a in authors]
     start = datetime(2016, 1, 1, tzinfo=timezone.utc)
-    records: list[dict | None] = [_ad(rng, rng.choices(authors, weights)[0], i, start) for i in range(count)]
+    records: list[dict | None] = [_ad(rng, scrape_rng, rng.choices(authors, weights)[0], i, start)
+                                  for i in range(count)]
     for n, position in enumerate(sorted(rng.sample(range(count), min(malformed, count)))):
         breaker = BREAKERS[n % len(BREAKERS)]
         if breaker is None:

@@ -5,10 +5,14 @@ from collections import Counter
 import phonenumbers
 import pytest
 
-from services.ad_triage.domain.contacts import normalise_contact
+from services.ad_triage.domain.contacts import PHONE_KINDS, normalise_contact
 from services.ad_triage.domain.record_lines import parse_csv, parse_jsonl
 from services.ad_triage.domain.records import Ad, RecordRejected
-from services.ad_triage.tools.generate_ads import CITIES, main, obfuscate
+from services.ad_triage.domain.stored import to_stored
+from services.ad_triage.tools import generate_ads
+from services.ad_triage.tools.generate_ads import CITIES, generate, main, obfuscate
+
+from .conftest import pseudonymise
 
 
 def run(tmp_path, *args: str) -> str:
@@ -62,6 +66,29 @@ def test_every_generated_number_is_valid_and_from_the_fictional_blocks(tmp_path)
 def test_every_obfuscation_style_round_trips(style, e164):
     result = normalise_contact("phone", obfuscate(e164, style, "da"))
     assert result.value == e164 and result.obfuscated == (style != "plain")
+
+
+def test_some_ads_give_their_number_only_in_the_text_and_it_links_them(tmp_path):
+    ads = [r for _, r in parse_jsonl(run(tmp_path, "--count", "600", "--seed", "3").splitlines())]
+    text_only = [ad for ad in ads if not any(c.kind in PHONE_KINDS for c in ad.contacts)]
+    assert 0.1 < len(text_only) / len(ads) < 0.4  # a share of them, as in scraped data
+    stored = [to_stored(ad, pseudonymise) for ad in ads]
+    from_field = {c.pseudonym for ad in stored for c in ad.contacts if c.source == "field"}
+    in_text = [[c for c in to_stored(ad, pseudonymise).contacts if c.kind in PHONE_KINDS] for ad in text_only]
+    assert all(len(found) == 1 and found[0].source == "text" and found[0].obfuscated for found in in_text)
+    assert sum(found[0].pseudonym in from_field for found in in_text) > len(text_only) / 2  # networks link up
+
+
+def test_text_only_ads_change_nothing_but_their_contacts_and_text(monkeypatch):
+    """They are drawn from a stream of their own: a seed that tests and benchmarks rely on keeps its ads."""
+    with_text_only = generate(300, 7)
+    monkeypatch.setattr(generate_ads, "TEXT_ONLY_SHARE", 0.0)
+    without = generate(300, 7)
+    changed = [(a, b) for a, b in zip(with_text_only, without) if a != b]
+    assert changed and all(len(a["contacts"]) == len(b["contacts"]) - 1 for a, b in changed)
+    for a, b in changed:
+        assert {k: v for k, v in a.items() if k not in ("contacts", "text")} == \
+            {k: v for k, v in b.items() if k not in ("contacts", "text")}
 
 
 def test_bad_arguments_are_refused(capsys):

@@ -4,8 +4,10 @@ import re
 
 import phonenumbers
 
-from services.ad_triage.domain.contacts import PHONE_KINDS, normalise_contact
 from services.ad_triage.domain.batch import batch_features
+from services.ad_triage.domain.contacts import PHONE_KINDS, normalise_contact
+from services.ad_triage.domain.deobfuscation import recover_phone_digits
+from services.ad_triage.domain.masking import scan_contacts
 from services.ad_triage.domain.record_lines import parse_jsonl
 from services.ad_triage.domain.records import Ad
 from services.ad_triage.domain.ruleset import ruleset_version
@@ -41,6 +43,17 @@ def test_pipeline_flags_some_ads_and_keeps_contacts_out_of_records():
             if contact.kind in PHONE_KINDS:
                 national = str(phonenumbers.parse(normalise_contact(contact.kind, contact.value).value).national_number)
                 assert national not in without_hex
+        scan = scan_contacts(ad.text)
+        for found in scan.found:  # numbers given only in the text too, as scraped ads do
+            assert recover_phone_digits(scan.value(found)).text[-8:] not in without_hex
+
+
+def test_numbers_only_in_the_text_link_ads_like_the_contacts_field():
+    raw, stored, _, _ = run_pipeline(600, 5)
+    text_only = [s for r, s in zip(raw, stored) if not any(c.kind in PHONE_KINDS for c in r.contacts)]
+    assert text_only and all(any(c.source == "text" for c in s.contacts) for s in text_only)
+    from_field = {c.pseudonym for s in stored for c in s.contacts if c.source == "field"}
+    assert any(c.pseudonym in from_field for s in text_only for c in s.contacts if c.source == "text")
 
 
 def test_pipeline_is_deterministic_and_rescore_changes_some_priorities():
