@@ -3,6 +3,9 @@ the quarantine, rule sets and the rescore's progress, the outreach outcomes per 
 state as stored."""
 from __future__ import annotations
 
+import os
+import socket
+
 from services.ad_triage import inputs
 from services.ad_triage.domain.errors import UnknownAd, UnknownCluster
 from services.ad_triage.domain.labels import outcomes_per_version
@@ -13,6 +16,7 @@ from services.ad_triage.storage import AdTriageStore
 from services.ad_triage.views import (ad_with_cluster_view, cluster_view, outcomes_view, quarantine_view,
                                       queue_row_view)
 
+INSTANCE = f"{socket.gethostname()}:{os.getpid()}"  # which process answered (the state itself is the database's)
 MEMBERS_SHOWN = 50  # a cluster view lists its best ads; the count says how many there are
 
 
@@ -67,5 +71,5 @@ class TriageQueries:
         """The stored clusters (from the ads: reads every ad, for audits): how many, and a digest of their
         membership to compare runs and instances."""
         clusters = self.store.all_clusters()
-        return {"ads_linked": sum(len(m) for m in clusters.values()), "clusters": len(clusters),
-                "digest": clusters_digest(clusters)}
+        return {"instance": INSTANCE, "ads_linked": sum(len(m) for m in clusters.values()),
+                "clusters": len(clusters), "digest": clusters_digest(clusters)}

@@ -1,8 +1,9 @@
-"""Ad triage fault scenario: two instances ingest one file at once while one ingest aborts after linking in memory.
+"""Ad triage fault scenario: two instances ingest one file at once while one ingest aborts after linking.
 
-Linking state lives in each process's memory. Afterwards every instance's network must equal a rebuild from the
-stored ads, and the clusters stored must be the ones a single pass over the same file computes
-(domain/batch.py batch_features and the Linker it uses): nothing lost, nothing ingested twice, no phantom ads.
+Linking state lives in the database, updated in each batch's transaction. Afterwards the clusters stored, their
+sizes and their scores must be the ones a single pass over the same file computes (domain/batch.py batch_scores
+and the Linker it uses), and both instances must answer with the same clusters: nothing lost, nothing ingested
+twice, no phantom ads, no cluster left half-written by the aborted batch.
 """
 from __future__ import annotations
 
@@ -15,11 +16,10 @@ from nameko.exceptions import RemoteError, RpcTimeout
 from pymongo import MongoClient
 
 from kit.pseudonym import Pseudonymiser
-from services.ad_triage.codec import LINKING_FIELDS, linking_input
 from services.ad_triage.commands.ingestion import FAULT_ENV
-from services.ad_triage.domain.batch import batch_features
-from services.ad_triage.domain.linking import Linker
-from services.ad_triage.domain.network import Network, clusters_digest
+from services.ad_triage.domain.batch import batch_scores
+from services.ad_triage.domain.clusters import clusters_digest
+from services.ad_triage.domain.ruleset import ruleset_version
 from services.ad_triage.domain.record_lines import parse_jsonl
 from services.ad_triage.domain.stored import key_string, to_stored
 from services.ad_triage.tests.service.helpers import generated_lines
@@ -38,7 +38,7 @@ def two_instances(infra, otlp, tmp_path_factory):
     marker = tmp_path_factory.mktemp("fault") / "ingest-aborted"
     env = {FAULT_ENV: str(marker), "AD_TRIAGE_RULESET_VERSION": "1.0.0"}
     with running(infra, otlp, "f", {"ad_triage": env}, gateway=False) as platform:
-        platform.service("ad_triage", **env)  # the second instance: same queue, same database, its own memory
+        platform.service("ad_triage", **env)  # the second instance: same queue, same database
         client = MongoClient(platform.env["MONGO_URI"], tz_aware=True)
         try:
             yield platform, client[platform.settings("ad_triage").database], marker
@@ -90,13 +90,11 @@ def test_two_instances_and_an_aborted_ingest_link_as_one_pass_over_the_file(two_
         list(pool.map(lambda n: send(platform, chunks[n::SENDERS], failures), range(SENDERS)))
     assert marker.exists() and "RuntimeError" in failures, f"the injected abort did not happen: {failures}"
 
-    # the reference: the same file linked in one pass by the domain alone, with the platform's key
+    # the reference: the same file linked and scored in one pass by the domain alone, with the platform's key
     pseudonymise = Pseudonymiser(base64.b64decode(TEST_KEY)).for_purpose("ad-linkage")
     stored_ads = [to_stored(ad, pseudonymise) for _, ad in parse_jsonl(lines)]
-    linker = Linker()
-    for ad in stored_ads:
-        linker.add(ad.key, [c.pseudonym for c in ad.contacts], ad.text)
-    _, summaries = batch_features(stored_ads)
+    _, cluster_scores, members = batch_scores(stored_ads, ruleset_version("1.0.0"))
+    reference = {cid: sorted(key_string(k) for k in keys) for cid, keys in members.items()}
     sent = {key_string(ad.key) for ad in stored_ads}
 
     # a redelivered request (same request id) is offered again: its records must be recognised, not stored twice
@@ -106,33 +104,32 @@ def test_two_instances_and_an_aborted_ingest_link_as_one_pass_over_the_file(two_
                                                     first_line=index * CHUNK + 1)["unchanged"]
                          for index, chunk in chunks[:2])
 
-    docs = list(db.ads.find({}, {**LINKING_FIELDS, "cluster_id": 1, "sightings": 1}))
+    docs = list(db.ads.find({}, {"cluster_id": 1, "sightings": 1}))
     stored = {d["_id"] for d in docs}
     repeated_sightings = sum(len(d["sightings"]) - 1 for d in docs)
     instances = linking_of_each_instance(platform)
-    report("ad_triage: two instances ingest one file at once, one ingest aborts after linking in memory",
+    report("ad_triage: two instances ingest one file at once, one ingest aborts after linking",
            sent=len(sent), received=len(stored & sent), duplicates=suppressed, lost=len(sent - stored),
            aborted_calls=failures.count("RuntimeError"), stored_twice=repeated_sightings,
-           rebuilds="/".join(str(a["rebuilds"]) for a in instances.values()),
-           catch_ups="/".join(str(a["catch_ups"]) for a in instances.values()))
+           clusters=len(reference))
     assert stored == sent and repeated_sightings == 0 and suppressed == 2 * CHUNK
 
-    rebuilt = Network()
+    found: dict[str, list[str]] = {}
     for doc in docs:
-        rebuilt.add(*linking_input(doc))
-    reference = clusters_digest(linker.clusters())
-    assert rebuilt.digest() == reference
-    assert {d["_id"]: d["cluster_id"] for d in docs} == {key_string(a.key): linker.cluster_of(a.key)
-                                                          for a in stored_ads}
-    assert {c["_id"]: c["ad_count"] for c in db.clusters.find()} == {cid: s.ad_count for cid, s in summaries.items()}
+        found.setdefault(doc["cluster_id"], []).append(doc["_id"])
+    assert {cid: sorted(m) for cid, m in found.items()} == reference
+    clusters = {c["_id"]: c for c in db.clusters.find()}
+    assert {cid: c["ad_count"] for cid, c in clusters.items()} == {cid: len(m) for cid, m in reference.items()}
+    assert {cid: (c["score"]["value_milli"], c["score"]["priority"]) for cid, c in clusters.items()} == {
+        cid: (s.value_milli, s.priority) for cid, s in cluster_scores.items()}
+    queued = {cid for cid, s in cluster_scores.items() if s.priority != "none"}
+    assert sorted(r["cluster_id"] for r in db.queue_any_any.find()) == sorted(queued)  # one row each, no orphan
 
     assert len(instances) == 2, f"only {list(instances)} answered"
     for answer in instances.values():
-        assert (answer["ads_linked"], answer["digest"]) == (len(sent), reference), answer
-    # one rebuild each at start-up, and one more by the process whose ingest aborted
-    assert sum(a["rebuilds"] for a in instances.values()) >= 3
+        assert (answer["ads_linked"], answer["digest"]) == (len(sent), clusters_digest(reference)), answer
 
     # scores were kept with the clusters: a rescore (by whichever instance) has nothing to change
     with rpc_as(platform, "operator", timeout=120) as rpc:
         again = rpc.ad_triage.rescore(actor="lead-1")
-    assert (again["rescored"], again["changed"], again["flagged"]) == (len(sent), 0, 0)
+    assert (again["rescored"], again["changed"], again["flagged"], again["done"]) == (len(sent), 0, 0, True)

@@ -121,3 +121,25 @@ def test_observations_from_unregistered_producers_or_the_future_are_refused(regi
     with pytest.raises(RecordRejected, match="lastSeen: in the future"):
         Sources(registered).observed(_signed_observation(registered, signer, "ev-6", lastSeen=future))
     assert registered.db.ads.count_documents({}) == 0
+
+
+def _ad(ad_id: str, text: str, contacts: list[dict]) -> str:
+    return json.dumps({"platform": "dkescort.example", "adId": ad_id, "url": f"https://dkescort.example/{ad_id}",
+                       "firstSeen": "2016-05-01T10:00:00+00:00", "lastSeen": "2016-05-02T10:00:00+00:00",
+                       "title": "Ny i byen", "text": text, "language": "da", "location": "Odense",
+                       "contacts": contacts})
+
+
+def test_a_number_only_in_the_text_links_like_the_contacts_field(store):
+    field = _ad("t-1", "Sød pige, diskret og tryg. Velkommen.", [{"kind": "phone", "value": "+45 29 99 12 34"}])
+    spoken = _ad("t-2", "Helt ny profil. Ring to ni ni ni en to tre fire efter kl 12.", [])
+    elsewhere = _ad("t-3", "Helt anden annonce uden nummer, men med en pris: 1500 kr.", [])
+    import_lines(store, [field])
+    import_lines(store, [elsewhere, spoken])
+    ads = {d["_id"]: d for d in store.db.ads.find({})}
+    first, second, third = (ads[f"dkescort.example/t-{n}"] for n in (1, 2, 3))
+    assert first["cluster_id"] == second["cluster_id"] != third["cluster_id"]
+    assert [(c["source"], c["obfuscated"]) for c in second["contacts"]] == [("text", True)]
+    assert second["contacts"][0]["pseudonym"] == first["contacts"][0]["pseudonym"]
+    assert third["contacts"] == [] and "29991234" not in json.dumps(second, default=str)
+    assert store.db.clusters.find_one({"_id": first["cluster_id"]})["ad_count"] == 2
