@@ -116,10 +116,12 @@ class AdTriageStore(MongoStore):
         """Store cluster documents and their queue rows; ``removed`` are the stored documents they replace (their
         rows go) and the absorbed ones (their documents go too)."""
         keep = {d["_id"] for d in docs}
+        written = {(view, doc["position"]) for doc in docs for view in doc["views"]}
         rows: dict[str, list] = {}
         for old in removed:
             for view in old.get("views", ()):
-                rows.setdefault(view, []).append(DeleteOne({"_id": old["position"]}))
+                if (view, old["position"]) not in written:  # a row rewritten in place needs no delete
+                    rows.setdefault(view, []).append(DeleteOne({"_id": old["position"]}))
         for doc in docs:
             for view in doc["views"]:
                 rows.setdefault(view, []).append(ReplaceOne({"_id": doc["position"]}, queue_row(doc), upsert=True))
@@ -137,13 +139,15 @@ class AdTriageStore(MongoStore):
             self.db[collection].bulk_write([ReplaceOne({"_id": d["_id"]}, d) for d in docs], ordered=False,
                                            session=session)
 
-    def clusters_after(self, after: str | None, limit: int, session=None) -> list[dict]:
-        query = {} if after is None else {"_id": {"$gt": after}}
-        return list(self.db[CLUSTERS].find(query, session=session).sort("_id", ASCENDING).limit(limit))
+    def ids_at(self, collection: str, position: int, limit: int) -> list[str]:
+        """The ids at a position of the collection's ``_id`` order (read from the index, outside transactions)."""
+        docs = self.db[collection].find({}, {"_id": 1}).sort("_id", ASCENDING).skip(position).limit(limit)
+        return [d["_id"] for d in docs]
 
-    def ads_after(self, after: str | None, limit: int, session=None) -> list[dict]:
-        query = {} if after is None else {"_id": {"$gt": after}}
-        return list(self.db[ADS].find(query, {"sightings": 0}, session=session).sort("_id", ASCENDING).limit(limit))
+    def ids_scored_otherwise(self, collection: str, version: str, limit: int) -> list[str]:
+        """Ids of ads or clusters with a score of another rule-set version (one filtered read: a sweep)."""
+        query = {"score": {"$ne": None}, "score.ruleset_version": {"$ne": version}}
+        return [d["_id"] for d in self.db[collection].find(query, {"_id": 1}).limit(limit)]
 
     def cluster_count(self) -> int:
         return self.db[CLUSTERS].estimated_document_count()

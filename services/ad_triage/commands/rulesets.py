@@ -1,21 +1,31 @@
 """Rule sets: publishing a version rescores every stored ad and cluster with it; a rescore replays them under the
 active one.
 
-A rescore runs in chunks, each its own transaction, never one transaction over every ad, and its progress is stored
-(config document ``rescore``), so a rescore cut short (a crash, a redeploy) is resumed by the next instance's timer
-where it stopped, and start-up never waits for it. Two phases:
-1. ads, in id order: each ad's own score under the version; the clusters of the chunk take their best ad from it;
-2. clusters, in id order: the cluster's score (best ad plus network signals), its queue rows and its events.
-Each chunk advances the progress only from the position it read, so two instances resuming at once never both
-apply a chunk: the later one's transaction conflicts or finds the position moved, and stops. Events are raised only
-where a cluster's priority changed or it is first flagged under the version, so running a rescore twice with one
-version raises nothing the second time.
+A rescore runs in chunks, each its own short transaction, never one transaction over every ad, and its progress is
+stored (config document ``rescore``), so a rescore cut short (a crash, a redeploy) is resumed by the next
+instance's timer where it stopped, and start-up never waits for it. Phases:
+1. ``ads``: each ad's own score under the version, in ``_id`` order; the clusters of the chunk take their best ad
+   from it;
+2. ``ads_sweep``: ads still scored under another version (a pass by position can step over an ad when ads are
+   deleted meanwhile), found by one filtered read;
+3. ``clusters``: each cluster's score (best ad plus network signals), its queue rows and its events, in ``_id``
+   order; 4. ``clusters_sweep``: as 2, for clusters.
+A chunk's ids are read outside its transaction by position (``skip`` on the ``_id`` order: the local MongoDB-wire
+server answers that from its index, where an ``_id`` range scans), so the transaction holds the database only for
+the chunk's own reads and writes. Each chunk advances the progress only from the position it read, so two
+instances resuming at once never both apply a chunk; the instance that started a rescore holds a lease on it,
+renewed by every chunk, and a timer takes over only a rescore whose lease ran out. Events are raised only where a
+cluster's priority changed or it is first flagged under the version, so running a rescore twice with one version
+raises nothing the second time.
 """
 from __future__ import annotations
 
 import logging
+import os
+import socket
+from datetime import timedelta
 
-from kit.storage import now
+from kit.storage import now, utc
 from services.ad_triage import inputs
 from services.ad_triage.codec import best_doc, cluster_state, own_best, score_doc, stored_ad
 from services.ad_triage.commands.assessment import assessed, best_of_members
@@ -24,11 +34,15 @@ from services.ad_triage.domain.events import FLAGGED, PRIORITY_CHANGED
 from services.ad_triage.domain.places import known_city
 from services.ad_triage.domain.ruleset import load
 from services.ad_triage.domain.scoring import own_score
-from services.ad_triage.storage import CLUSTERS, AdTriageStore
+from services.ad_triage.storage import ADS, CLUSTERS, AdTriageStore
 
 log = logging.getLogger("actionplan.ad_triage")
 CHUNK = 500  # ads (or clusters) per transaction: short transactions, few round trips
-ADS_PHASE, CLUSTERS_PHASE, DONE = "ads", "clusters", "done"
+LEASE = timedelta(seconds=60)  # a rescore whose runner renewed nothing for this long is taken over
+INSTANCE = f"{socket.gethostname()}:{os.getpid()}"
+ADS_PHASE, ADS_SWEEP, CLUSTERS_PHASE, CLUSTERS_SWEEP, DONE = "ads", "ads_sweep", "clusters", "clusters_sweep", "done"
+NEXT = {ADS_PHASE: ADS_SWEEP, ADS_SWEEP: CLUSTERS_PHASE, CLUSTERS_PHASE: CLUSTERS_SWEEP, CLUSTERS_SWEEP: DONE}
+COLLECTION = {ADS_PHASE: ADS, ADS_SWEEP: ADS, CLUSTERS_PHASE: CLUSTERS, CLUSTERS_SWEEP: CLUSTERS}
 
 
 class ProgressMoved(Exception):
@@ -58,13 +72,14 @@ class RuleSets:
         def begin(session) -> dict:
             if publish:
                 store.set_active_ruleset(session, version, actor)
-            progress = {"version": version, "phase": ADS_PHASE, "after": None, "actor": actor, "started_at": now(),
-                        "rescored": 0, "changed": 0, "flagged": 0, "run": request_id or now().isoformat()}
+            progress = {"version": version, "phase": ADS_PHASE, "position": 0, "actor": actor, "started_at": now(),
+                        "rescored": 0, "changed": 0, "flagged": 0, "run": request_id or now().isoformat(),
+                        "owner": INSTANCE, "lease_until": now() + LEASE}
             store.save_rescore_progress(session, progress)
             return {"run": progress["run"]}
 
         run = store.run_once(method, request_id, {"version": version, "actor": actor}, begin)["run"]
-        progress = self.resume()
+        progress = self.resume(take_over=True)
         if progress is None or progress.get("run") != run:
             progress = store.rescore_progress() or {}
         return self.report(progress)
@@ -79,40 +94,57 @@ class RuleSets:
         progress = self.store.rescore_progress()
         return None if progress is None else {**self.report(progress), "phase": progress["phase"]}
 
-    def resume(self) -> dict | None:
-        """Run the stored rescore's remaining chunks; None when none is unfinished (or another instance has it)."""
-        progress = self.store.rescore_progress()
-        while progress is not None and progress["phase"] != DONE:
+    def resume(self, take_over: bool = False) -> dict | None:
+        """Run the stored rescore's remaining chunks; None when none is unfinished, another instance holds its
+        lease (unless ``take_over``: the caller just started it), or another instance applied a chunk first."""
+        store = self.store
+        progress = store.rescore_progress()
+        if progress is None or progress["phase"] == DONE:
+            return None
+        lease = progress.get("lease_until")
+        if not take_over and progress.get("owner") != INSTANCE and lease is not None and utc(lease) > now():
+            return None
+        while progress["phase"] != DONE:
+            ids = self._next_ids(progress)
             try:
-                progress = self.store.transaction(lambda session: self._chunk(session, progress))
+                progress = store.transaction(lambda session: self._chunk(session, progress, ids))
             except ProgressMoved:
                 log.info("rescore chunk taken by another instance; leaving the rest to it")
                 return None
         return progress
 
-    def _chunk(self, session, expected: dict) -> dict:
+    def _next_ids(self, progress: dict) -> list[str]:
+        """The ids of the next chunk, read outside the chunk's transaction."""
+        phase = progress["phase"]
+        if phase in (ADS_PHASE, CLUSTERS_PHASE):
+            return self.store.ids_at(COLLECTION[phase], progress["position"], CHUNK)
+        return self.store.ids_scored_otherwise(COLLECTION[phase], progress["version"], CHUNK)
+
+    def _chunk(self, session, expected: dict, ids: list[str]) -> dict:
         store = self.store
         progress = store.rescore_progress(session)
-        if progress is None or any(progress.get(k) != expected.get(k) for k in ("run", "phase", "after")):
+        if progress is None or any(progress.get(k) != expected.get(k) for k in ("run", "phase", "position")):
             raise ProgressMoved()
-        ruleset = load(progress["version"])
-        if progress["phase"] == ADS_PHASE:
-            docs = store.ads_after(progress["after"], CHUNK, session)
+        ruleset, phase = load(progress["version"]), progress["phase"]
+        if phase in (ADS_PHASE, ADS_SWEEP):
+            docs = list(store.ads_by_id(ids, session, scoring_only=True).values())
             self._rescore_ads(session, docs, ruleset)
-            more = len(docs) == CHUNK
-            progress = {**progress, "rescored": progress["rescored"] + len(docs),
-                        "after": docs[-1]["_id"] if more else None,  # the clusters phase starts at the first
-                        "phase": ADS_PHASE if more else CLUSTERS_PHASE}
+            progress["rescored"] += len(docs)
         else:
-            docs = store.clusters_after(progress["after"], CHUNK, session)
+            docs = list(store.clusters_by_id(session, ids).values())
             changed, flagged = self._rescore_clusters(session, docs, ruleset)
-            progress = {**progress, "changed": progress["changed"] + changed, "flagged": progress["flagged"] + flagged,
-                        "after": docs[-1]["_id"] if docs else None,
-                        "phase": CLUSTERS_PHASE if len(docs) == CHUNK else DONE}
-            if progress["phase"] == DONE:
-                progress["finished_at"] = now()
-                log.info("rescore with %s done: %d ads, %d priority changes, %d flagged", ruleset.version,
-                         progress["rescored"], progress["changed"], progress["flagged"])
+            progress["changed"] += changed
+            progress["flagged"] += flagged
+        # a pass by position moves on by a whole chunk; a sweep is done when it finds nothing left
+        more = len(ids) == CHUNK if phase in (ADS_PHASE, CLUSTERS_PHASE) else bool(ids)
+        progress["position"] = progress["position"] + len(ids) if more and phase in (ADS_PHASE, CLUSTERS_PHASE) else 0
+        if not more:
+            progress["phase"] = NEXT[phase]
+        progress.update(owner=INSTANCE, lease_until=now() + LEASE)
+        if progress["phase"] == DONE:
+            progress["finished_at"] = now()
+            log.info("rescore with %s done: %d ads, %d priority changes, %d flagged", ruleset.version,
+                     progress["rescored"], progress["changed"], progress["flagged"])
         store.save_rescore_progress(session, progress)
         return progress
 

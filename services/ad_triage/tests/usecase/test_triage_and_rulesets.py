@@ -92,3 +92,35 @@ def test_a_rescore_cut_short_is_resumed_where_it_stopped(store, monkeypatch):
     flagged = lambda s: sorted(d["envelope"]["subject"] for d in s.db.outbox.find({})  # noqa: E731
                                if d["envelope"]["type"] == FLAGGED)
     assert flagged(store) == flagged(clean)
+
+
+def test_an_ad_the_pass_steps_over_is_rescored_by_the_sweep(store, monkeypatch):
+    import_lines(store, lines(60, seed=24))
+    real = store.ids_at
+    dropped = []
+
+    def stepping_over_one(collection, position, limit):  # as when an ad before the position is deleted meanwhile
+        ids = real(collection, position, limit)
+        if collection == "ads" and position == 0:
+            dropped.append(ids.pop(3))
+        return ids
+    monkeypatch.setattr(store, "ids_at", stepping_over_one)
+    report = RuleSets(store).publish("1.0.0", "lead-1", None)
+    assert dropped and report["done"] and report["rescored"] == 60
+    assert {d["score"]["ruleset_version"] for d in store.db.ads.find({})} == {"1.0.0"}
+    assert {d["score"]["ruleset_version"] for d in store.db.clusters.find({}) if d["score"]} == {"1.0.0"}
+
+
+def test_a_timer_leaves_a_rescore_another_instance_holds_and_takes_over_one_left_behind(store):
+    from datetime import timedelta
+    from kit.storage import now
+    import_lines(store, lines(30, seed=25))
+    store.db.config.update_one({"_id": "ruleset"}, {"$set": {"version": "1.0.0"}}, upsert=True)
+    held = {"version": "1.0.0", "phase": "ads", "position": 0, "actor": "lead-1", "rescored": 0, "changed": 0,
+            "flagged": 0, "run": "r-1", "owner": "elsewhere:1", "lease_until": now() + timedelta(seconds=50)}
+    store.db.config.replace_one({"_id": "rescore"}, {"_id": "rescore", **held}, upsert=True)
+    assert RuleSets(store).resume() is None and RuleSets(store).progress()["phase"] == "ads"
+    store.db.config.update_one({"_id": "rescore"}, {"$set": {"lease_until": now() - timedelta(seconds=1)}})
+    assert RuleSets(store).resume()["phase"] == "done"
+    progress = RuleSets(store).progress()
+    assert (progress["phase"], progress["rescored"], progress["done"]) == ("done", 30, True)
