@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kit.memory import ALLOCATOR_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 MONGO_PYTHON = Path(os.environ.get("MONGO_VENV", ROOT / ".venv-mongo")) / "bin" / "python"
 MONGO_SERVER = ROOT / "deploy" / "local" / "mongo_server.py"
@@ -202,8 +204,9 @@ class Stack:
 
     # -- the platform -----------------------------------------------------------------------------------------
     def start_service(self, name: str, extra_env: dict[str, str] | None = None, module: str | None = None) -> Proc:
+        allocator = {k: v for k, v in ALLOCATOR_ENV.items() if k not in self.env}  # kit/memory.py says why
         return self.spawn(f"service-{name}", [sys.executable, "-m", "kit.runner", module or f"services.{name}.service"],
-                          extra_env)
+                          {**allocator, **(extra_env or {})})
 
     def start_relay(self, name: str, extra_env: dict[str, str] | None = None) -> Proc:
         return self.spawn(f"relay-{name}", [sys.executable, "-m", "kit.relay", name], extra_env)

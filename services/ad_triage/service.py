@@ -11,6 +11,7 @@ import logging
 from nameko.timer import timer
 
 from kit.consumer import kafka_consumer
+from kit.memory import release_freed
 from kit.nameko_kit import Caller, HealthCheck, Store, Tracing, checked, command
 from kit.retention import RecordRetention
 from kit.settings import from_environment
@@ -44,6 +45,7 @@ class AdTriageService(HealthCheck, RecordRetention):
     @command
     def import_batch(self, *, lines, actor, format="jsonl", request_id=None, first_line=1, via="import") -> dict:
         report = Sources(self.store).import_batch(lines, format, actor, request_id, first_line, via)
+        release_freed()  # a chunk of thousands of ads: its memory goes back (kit/memory.py)
         log.info("import: %d accepted, %d updated, %d quarantined, %d flagged", report["accepted"],
                  report["updated"], report["quarantined"], report["flagged"])
         return report
@@ -83,16 +85,23 @@ class AdTriageService(HealthCheck, RecordRetention):
 
     @command
     def publish_ruleset(self, *, version, actor, request_id=None) -> dict:
-        return RuleSets(self.store).publish(version, actor, request_id)
+        try:
+            return RuleSets(self.store).publish(version, actor, request_id)
+        finally:
+            release_freed()
 
     @command
     def rescore(self, *, actor, version=None, request_id=None) -> dict:
-        return RuleSets(self.store).rescore(version, actor, request_id)
+        try:
+            return RuleSets(self.store).rescore(version, actor, request_id)
+        finally:
+            release_freed()
 
     @timer(interval=RESCORE_SECONDS)
     def resume_rescore(self) -> None:
         """A rescore cut short (a crash, a redeploy) goes on where it stopped, on whichever instance gets to it."""
         progress = RuleSets(self.store).resume()
+        release_freed()
         if progress is not None and progress.get("rescored"):
             log.info("rescore with %s: %s", progress["version"], progress["phase"])
 

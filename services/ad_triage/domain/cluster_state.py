@@ -6,7 +6,7 @@ triage needs of it is kept incrementally: its size, cities and platforms, first 
 distinct contacts it shows and the widest city spread of any one of them, its best ad (the member whose own score
 is highest: the cluster's evidence), the rule-set versions it was flagged under and its queue state.
 
-Its id derives from its smallest member key, as the one-pass reference (linking.Linker) names it, so the same ads
+Its id derives from its smallest member key (cluster_ids.py), as the one-pass reference (linking.Linker) names it, so the same ads
 give the same ids whatever order, and however many instances, they arrived in.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from .linking import cluster_id_for
+from .cluster_ids import cluster_id_for
 from .records import AdKey
 
 MAX_ANNOUNCED = 20  # ads whose events carried the cluster's priority; one per earlier best ad, in practice few

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 import phonenumbers
-from phonenumbers import geocoder
 
 from .deobfuscation import normalise_text, recover_handle, recover_phone_digits
 from .masking import EDGE_UNIT_HEAD, EDGE_UNIT_TAIL, Found, Scan, scan_contacts
@@ -65,7 +64,9 @@ class PseudoContact:
     valid: bool  # False when a phone could not be validated and the pseudonym is of its bare digits
     calling_code: int | None = None  # e.g. 45; a country is not an identifier
     region: str | None = None  # ISO 3166 region of the number ("DK", "RO"), for the location-mismatch signal
-    area: str | None = None  # geocoder's area description where the plan has areas (Denmark's has none)
+    # an area within the country: no longer derived (phonenumbers' geocoder data costs the process 100 MiB, no
+    # signal reads it, and Denmark's plan has no areas); kept in the shape the stored ads and the contract share
+    area: str | None = None
     source: str = "field"  # "field": the ad's contacts field; "text": found in its title, text or location
 
 
@@ -109,18 +110,13 @@ def _linkage_kind(kind: str) -> str:
     return "phone" if kind in PHONE_KINDS else kind
 
 
-def _area(number: phonenumbers.PhoneNumber) -> str | None:
-    area = geocoder.description_for_number(number, "en")
-    return area if area and area != geocoder.country_name_for_number(number, "en") else None
-
-
 def _pseudo_of(normal: NormalisedContact, number: phonenumbers.PhoneNumber | None,
                pseudonymise: Callable[[str], str]) -> PseudoContact:
     pseudonym = pseudonymise(f"{_linkage_kind(normal.kind)}:{normal.value}")
     if number is None:
         return PseudoContact(normal.kind, pseudonym, normal.obfuscated, valid=True)
     return PseudoContact(normal.kind, pseudonym, normal.obfuscated, valid=True, calling_code=number.country_code,
-                         region=phonenumbers.region_code_for_number(number), area=_area(number))
+                         region=phonenumbers.region_code_for_number(number))
 
 
 def _pseudo(kind: str, value: str, pseudonymise: Callable[[str], str]) -> PseudoContact:

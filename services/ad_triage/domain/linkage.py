@@ -143,9 +143,10 @@ class Linkage:
                 link = self.links[key] = Link(key, root, changed=True)
                 if key.startswith(CONTACT):
                     state.contacts += 1
-            link.cluster_id, link.changed = root, True
+            if link.cluster_id != root:
+                link.cluster_id, link.changed = root, True
             if key.startswith(CONTACT) and ad.city and ad.city not in link.cities:
-                link.cities = sorted({*link.cities, ad.city})
+                link.cities, link.changed = sorted({*link.cities, ad.city}), True
             if key.startswith(CONTACT):
                 state.max_spread = max(state.max_spread, len(link.cities))
         for band in ad.bands:

@@ -7,33 +7,16 @@ ad key in the component, so the same input always gives the same ids.
 """
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Iterable
 from functools import lru_cache
 
 from datasketch import MinHash, MinHashLSH
 
-from .masking import MASK
+from .cluster_ids import cluster_id_for
 from .records import AdKey
+from .text_signature import MIN_SHINGLES, MINHASH_SEED, NUM_PERM, word_shingles
 
-NUM_PERM = 64  # enough resolution around a 0.7 threshold; more permutations cost linear time per ad
-MINHASH_SEED = 1  # fixed so signatures, and therefore clusters, are reproducible across runs and machines
-SHINGLE_WORDS = 3
-MIN_SHINGLES = 3  # texts shorter than this say too little to call two ads duplicates
-_WORD = re.compile(r"\w+")
-
-
-def word_shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
-    """Lower-cased word n-grams; masked contact runs are dropped so a changed number does not hide a copy."""
-    words = _WORD.findall(text.replace(MASK, " ").lower())
-    if len(words) < size:
-        return {" ".join(words)} if words else set()
-    return {" ".join(words[i:i + size]) for i in range(len(words) - size + 1)}
-
-
-def cluster_id_for(key: AdKey) -> str:
-    return "cl-" + hashlib.sha256(f"{key[0]}\x1f{key[1]}".encode()).hexdigest()[:16]
+__all__ = ["MIN_SHINGLES", "Linker", "cluster_id_for", "word_shingles"]
 
 
 @lru_cache(maxsize=4)
