@@ -54,8 +54,10 @@ test: setup browser lint
 test-unit: setup
 	$(PY) -m pytest -m "not stack"
 
+# ads ad triage's figures ingest (make bench ADS=10000); the queue is measured at 10,000 and at ADS
+ADS ?= 100000
 bench: setup
-	$(PY) -m bench
+	$(PY) -m bench --ads $(ADS)
 
 clean:
 	rm -rf $(VENV) $(MONGO_VENV) .local .pytest_cache

@@ -1,9 +1,13 @@
-"""``make bench``: the kit's delivery rates (outbox relay, exactly-once consumer) and ad triage's throughput from
-ingestion to ``ad_triage.ad.flagged`` on Kafka, each beside a baseline of raw produce-and-consume of as many messages
-of the same size on the same broker, in the same run; plus the service's resident memory and the domain pipeline's
-in-process rate; and outreach's task list page at 1,000 and 100,000 tasks beside its health RPC. Prints a table and writes bench/results.json.
+"""``make bench``: the kit's delivery rates (outbox relay, exactly-once consumer) and ad triage at scale (100,000 ads
+unless ``--ads`` says otherwise): the rate from ingestion to ``ad_triage.ad.flagged`` on Kafka, each beside a baseline
+of raw produce-and-consume of as many messages of the same size on the same broker, in the same run; the triage
+queue page through the gateway at 10,000 and at all ads with 1 and 16 readers beside the gateway's ``/healthz``; the
+service's resident memory after the ingest; a rescore of every ad under another rule-set version; the domain
+pipeline's in-process rate; and outreach's task list page at 1,000 and 100,000 tasks beside its health RPC. Prints a
+table and writes bench/results.json (name, figure, unit, baseline, ratio).
 
-    python -m bench [--ads 3000] [--chunk 1000] [--seed 7] [--events 5000] [--only delivery|ad_triage|outreach]
+    python -m bench [--ads 100000] [--chunk 1000] [--seed 7] [--readers 1,16] [--calls 40] [--events 5000]
+                    [--only delivery|ad_triage|outreach]
 """
 from __future__ import annotations
 
@@ -36,28 +40,53 @@ def table(entries: list[dict]) -> str:
     return "\n".join([lines[0], "-" * len(lines[0])] + lines[1:])
 
 
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
+    return value
+
+
+def readers(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(positive(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of reader counts") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--ads", type=int, default=3000, help="generated ads to ingest")
-    parser.add_argument("--chunk", type=int, default=1000, help="records per import RPC call")
+    parser.add_argument("--ads", type=positive, default=100_000, help="generated ads to ingest (default 100000)")
+    parser.add_argument("--chunk", type=positive, default=1000, help="records per import RPC call")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--readers", type=readers, default=ad_triage.triage_queue.READERS,
+                        help="concurrent readers of the triage queue page, comma-separated (default 1,16)")
+    parser.add_argument("--calls", type=positive, default=ad_triage.triage_queue.CALLS_PER_READER,
+                        help="timed triage queue calls per reader (default 40)")
     parser.add_argument("--events", type=int, default=5000, help="events relayed and consumed by the kit figures")
     parser.add_argument("--only", choices=("delivery", "ad_triage", "outreach"), default=None)
     args = parser.parse_args(argv)
+    from tests.support import tokens
     from tests.support.platform import Platform, start_infrastructure
 
+    # the process's token issuer, in a folder of its own that outlives this run's workdir (removed below): the issuer
+    # is one per process, and a second run in it (the bench test) must not trust a JWKS file that was deleted
+    tokens.issuer()
     workdir = Path(tempfile.mkdtemp(prefix="actionplan-bench-"))
     infra = start_infrastructure(workdir)
     platform = Platform(infra, f"bench{uuid.uuid4().hex[:6]}", None)
+    entries: list[dict] = []
     try:
-        entries = []
         if args.only in (None, "delivery"):
             entries += delivery.run(platform, args.events)
         if args.only in (None, "ad_triage"):
-            entries += ad_triage.run(platform, args.ads, args.chunk, args.seed)
+            entries += ad_triage.run(platform, args.ads, args.chunk, args.seed, args.readers, args.calls)
         if args.only in (None, "outreach"):
             entries += outreach.run(platform)
-    except Exception:
+    except Exception as exc:
+        measured = entries + (exc.entries if isinstance(exc, ad_triage.Incomplete) else [])
+        if measured:
+            print(f"measured before the failure (not written to {RESULTS.name}):\n{table(measured)}", file=sys.stderr)
         print(f"benchmark failed; process logs are in {workdir / platform.name / 'logs'}", file=sys.stderr)
         raise
     finally:

@@ -56,7 +56,8 @@ def seed(platform, upto: int, start: int) -> None:
     client.close()
 
 
-def latencies(platform, readers: int, call, role: tuple[str, str | None]) -> list[float]:
+def latencies(platform, readers: int, call, role: tuple[str, str | None],
+              calls: int = CALLS_PER_READER) -> list[float]:
     times: list[float] = []
     failures: list[BaseException] = []
     lock = threading.Lock()
@@ -70,7 +71,7 @@ def latencies(platform, readers: int, call, role: tuple[str, str | None]) -> lis
     def read():
         with rpc_as(platform, *role, timeout=60) as rpc:
             call(rpc)  # connects before the clock starts
-            for _ in range(CALLS_PER_READER):
+            for _ in range(calls):
                 start = time.perf_counter()
                 call(rpc)
                 with lock:

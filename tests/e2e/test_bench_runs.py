@@ -8,20 +8,48 @@ import json
 import pytest
 
 import bench.__main__ as bench_main
+from bench import ad_triage
 
 pytestmark = pytest.mark.stack
 
+ADS, READERS = 600, (1, 4)  # the queue is measured at 60 and at 600 ads
 
-def test_the_delivery_and_ad_triage_benchmarks_complete_and_report_every_figure(tmp_path, monkeypatch):
+
+def check_entries(entries: list[dict]) -> None:
+    for entry in entries:
+        assert set(entry) == {"name", "figure", "unit", "baseline", "ratio"}, entry
+        assert isinstance(entry["figure"], (int, float)) and entry["figure"] > 0, entry
+        assert isinstance(entry["unit"], str) and entry["unit"], entry
+        assert entry["baseline"] is None or entry["baseline"] > 0, entry
+        assert (entry["ratio"] is None) == (entry["baseline"] is None), entry
+        assert entry["ratio"] is None or entry["ratio"] > 0, entry
+
+
+def test_the_delivery_benchmark_completes_and_reports_every_figure(tmp_path, monkeypatch):
     results = tmp_path / "results.json"
     monkeypatch.setattr(bench_main, "RESULTS", results)
     assert bench_main.main(["--only", "delivery", "--events", "60"]) == 0
     delivery = json.loads(results.read_text())
-    assert bench_main.main(["--only", "ad_triage", "--ads", "200", "--chunk", "100"]) == 0
+    assert [e["name"] for e in delivery] == ["kit.relay_outbox_to_broker", "kit.consumer_exactly_once"]
+    check_entries(delivery)
+
+
+def test_the_ad_triage_benchmark_completes_and_reports_every_figure(tmp_path, monkeypatch):
+    results = tmp_path / "results.json"
+    monkeypatch.setattr(bench_main, "RESULTS", results)
+    assert bench_main.main(["--only", "ad_triage", "--ads", str(ADS), "--chunk", "200",
+                            "--readers", ",".join(map(str, READERS)), "--calls", "8"]) == 0
     triage = json.loads(results.read_text())
-    names = [e["name"] for e in delivery + triage]
-    assert names == ["kit.relay_outbox_to_broker", "kit.consumer_exactly_once", "ad_triage.ingest_to_flagged_event",
-                     "ad_triage.service_rss_after_ingest", "ad_triage.domain_pipeline_in_process"]
-    for entry in delivery + triage:
-        assert entry["figure"] > 0, entry
-        assert entry["baseline"] is None or entry["baseline"] > 0
+    names = [e["name"] for e in triage]
+    assert names == ad_triage.entry_names(ADS, READERS)
+    assert names[:3] == ["ad_triage.ingest_to_flagged_event", "ad_triage.queue_page_p50_60_ads_1_readers",
+                         "ad_triage.queue_page_p99_60_ads_1_readers"]
+    assert {"ad_triage.queue_page_p99_600_ads_4_readers", "ad_triage.queue_rpc_p99_600_ads_4_readers"} <= set(names)
+    check_entries(triage)
+    by_name = {e["name"]: e for e in triage}
+    for name in names:
+        if name.startswith(("ad_triage.queue_page_", "ad_triage.queue_rpc_")):  # beside /healthz, the health RPC
+            assert by_name[name]["unit"] == "ms" and by_name[name]["baseline"] is not None, by_name[name]
+    assert by_name["ad_triage.ingest_to_flagged_event"]["baseline"] is not None  # raw produce+consume
+    assert by_name["ad_triage.service_rss_after_ingest"]["unit"] == "MiB"
+    assert by_name["ad_triage.rescore_all_ads"]["unit"] == "ads/s"
