@@ -114,7 +114,8 @@ SUBJECT_TYPES: dict[str, tuple[tuple[str, str], ...]] = {
     "Organisation": (("organisation", "id"),),
     "OrganisationSummary": (("organisation", "id"),),
     "TriageAd": (("ad", "ad_key"),),
-    "TriageItem": (("ad", "ad_key"),),
+    "TriageItem": (("cluster", "cluster_id"), ("ad", "best_ad_key")),   # a queue item is a cluster
+    "ClusterAd": (("ad", "ad_key"),),
     "AdRecordResult": (("ad", "ad_key"), ("quarantined_ad", "quarantine_id")),
     "QuarantinedAd": (("quarantined_ad", "quarantine_id"), ("ad", "ad_key")),
     "AdCluster": (("cluster", "cluster_id"),),
@@ -141,9 +142,9 @@ SUBJECT_TYPES: dict[str, tuple[tuple[str, str], ...]] = {
 # (parent type, root field) whose answer names no subject of its own: the subject is this argument.
 ARGUMENT_SUBJECTS: dict[tuple[str, str], Callable[[Mapping[str, Any]], tuple[str, Any] | None]] = {
     ("Query", "assessmentNotes"): lambda a: ("application", a.get("application_id")),
-    ("Mutation", "assignTriageItem"): lambda a: ("ad", a.get("ad_key")),
-    ("Mutation", "moveTriageItem"): lambda a: ("ad", a.get("ad_key")),
-    ("Mutation", "closeTriageItem"): lambda a: ("ad", a.get("ad_key")),
+    ("Mutation", "assignTriageItem"): lambda a: ("cluster", a.get("cluster_id")),
+    ("Mutation", "moveTriageItem"): lambda a: ("cluster", a.get("cluster_id")),
+    ("Mutation", "closeTriageItem"): lambda a: ("cluster", a.get("cluster_id")),
     ("Query", "accessLogForSubject"): lambda a: (a.get("kind"), a.get("id")),
     ("Mutation", "linkClusterToVenue"): lambda a: ("cluster", a.get("cluster_id")),
     ("Query", "consentHistory"): lambda a: ("screening", a.get("screening_id")),

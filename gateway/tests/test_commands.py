@@ -75,8 +75,8 @@ def test_the_clients_request_id_is_forwarded_unchanged_and_a_retry_sends_the_sam
         assert not run(REGISTER, rpc, {"rid": "client-key-0001"}).errors
     assert [c[2]["request_id"] for c in rpc.calls] == ["client-key-0001", "client-key-0001"]
     triage = FakeRpc(answer={"state": "closed", "history": []})
-    assert not run('mutation { closeTriageItem(adKey: "x.example/1", reason: "gone", requestId: "close-0001") '
-                   '{ state } }', triage).errors
+    assert not run('mutation { closeTriageItem(clusterId: "cl-00000000000000a1", reason: "gone", '
+                   'requestId: "close-0001") { state } }', triage).errors
     assert triage.calls[0][2]["request_id"] == "close-0001"
 
 

@@ -18,7 +18,7 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.stack
 
 WORKER = bearer("outreach_worker", "cmm", subject="worker-e2e")  # a CMM outreach worker's token
-QUEUE = "{ triageQueue(first: 5) { totalCount items { adKey priority state clusterSize } } }"
+QUEUE = "{ triageQueue(first: 5) { totalCount items { clusterId bestAdKey priority state adCount } } }"
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_a_crawl_through_the_connector_becomes_a_queue_workers_act_on(triage_pla
         assert "errors" not in result, result
         page = result["data"]["triageQueue"]
         with rpc_as(platform, "operator") as rpc:
-            return page if rpc.ad_triage.health()["ads_linked"] == 300 else None
+            return page if rpc.ad_triage.linking()["ads_linked"] == 300 else None
     page = eventually(queue_filled, 90, 0.5, "all 300 observations ingested")
     # let the relay finish first: the local MongoDB-wire server can lose a transaction that runs beside the
     # relay's plain writes ("no such savepoint"), a fault of the local stack, not of the code under test
@@ -57,15 +57,16 @@ def test_a_crawl_through_the_connector_becomes_a_queue_workers_act_on(triage_pla
     eventually(lambda: outbox.count_documents({"status": "pending"}) == 0, 60, 0.3, "the relay idle")
     outbox.database.client.close()
     assert page["totalCount"] > 0 and page["items"][0]["priority"] == "high"
-    key = page["items"][0]["adKey"]
+    cluster, key = page["items"][0]["clusterId"], page["items"][0]["bestAdKey"]
     for mutation, args in (("assignTriageItem", 'reason: "taking it"'), ("moveTriageItem", 'to: CONTACTED, '
                                                                         'reason: "reached by chat"'),
                            ("closeTriageItem", 'reason: "referred to outreach"')):
-        result = platform.graphql(f'mutation {{ {mutation}(adKey: "{key}", {args}, requestId: "{uuid.uuid4().hex}") '
-                                  f'{{ state }} }}', headers=WORKER)
+        result = platform.graphql(f'mutation {{ {mutation}(clusterId: "{cluster}", {args}, '
+                                  f'requestId: "{uuid.uuid4().hex}") {{ state }} }}', headers=WORKER)
         assert "errors" not in result, result
-    detail = platform.graphql(f'{{ triageAd(adKey: "{key}") {{ sightings {{ via }} queue {{ state history '
+    detail = platform.graphql(f'{{ triageAd(adKey: "{key}") {{ clusterId sightings {{ via }} queue {{ state history '
                               f'{{ actor toState }} }} }} }}', headers=WORKER)["data"]["triageAd"]
+    assert detail["clusterId"] == cluster
     assert detail["sightings"] == [{"via": "kafka"}]
     assert [m["toState"] for m in detail["queue"]["history"]] == ["assigned", "contacted", "closed"]
     assert {m["actor"] for m in detail["queue"]["history"]} == {"worker-e2e"}

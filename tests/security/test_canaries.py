@@ -76,7 +76,7 @@ def failing_rpcs(platform) -> list[dict]:
     return [
         _graphql(platform, "query($k: ID!) { triageAd(adKey: $k) { adKey } }", {"k": f"{NAME}/{PHONE}"}),
         _graphql(platform, "query($c: ID!) { adCluster(clusterId: $c) { clusterId } }", {"c": PHONE}),
-        _graphql(platform, "mutation($k: ID!, $r: String!, $rid: String!) { moveTriageItem(adKey: $k, to: CLOSED, "
+        _graphql(platform, "mutation($k: ID!, $r: String!, $rid: String!) { moveTriageItem(clusterId: $k, to: CLOSED, "
                            "reason: $r, requestId: $rid) { state } }",
                  {"k": f"dkescort.example/{PHONE}", "r": f"{NAME} called from {PHONE}", "rid": request_id()}),
         _graphql(platform, "mutation($q: ID!, $rec: String, $rid: String!) { resubmitQuarantinedAd(quarantineId: $q,"

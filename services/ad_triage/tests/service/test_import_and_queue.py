@@ -184,3 +184,19 @@ def test_an_imported_ad_observed_again_by_a_crawler_gains_a_kafka_sighting(platf
     updated = observe(platform, db, record)
     assert [s["via"] for s in updated["sightings"]] == ["import", "kafka"]
     assert updated["last_seen"].year == 2019 and db.ads.count_documents({"ad_id": doc["ad_id"]}) == 1
+
+
+def test_two_ads_sharing_a_number_one_only_in_its_text_are_one_cluster(platform, db, imported):
+    submit = """mutation($ad: AdInput!, $rid: String!) { submitAd(ad: $ad, requestId: $rid) { status adKey } }"""
+    in_field = raw_ad("txt-1", contacts=[{"kind": "phone", "value": "+45 29 99 77 31"}], title="Mia - Vejle",
+                      text="Sweet and discreet, new in town.")
+    only_in_text = raw_ad("txt-2", contacts=[], title="Ny pige",
+                          text="Ring to ni ni ni syv syv tre en, kun sms. Helt ny profil i Aarhus.")
+    keys = [ok(platform.graphql(submit, {"ad": ad, "rid": request_id()}, headers=WORKER), "submitAd")["adKey"]
+            for ad in (in_field, only_in_text)]
+    detail = """query($key: ID!) { triageAd(adKey: $key) { clusterId clusterSize text contacts { kind source } } }"""
+    first, second = (ok(platform.graphql(detail, {"key": key}, headers=WORKER), "triageAd") for key in keys)
+    assert first["clusterId"] == second["clusterId"] and first["clusterSize"] == second["clusterSize"] == 2
+    assert first["contacts"] == [{"kind": "phone", "source": "field"}]
+    assert second["contacts"] == [{"kind": "phone", "source": "text"}]
+    assert "syv syv" not in second["text"]  # the number is masked where it was found

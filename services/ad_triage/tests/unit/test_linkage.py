@@ -151,3 +151,17 @@ def test_a_large_file_in_random_batches_matches_the_reference():
     for start in range(0, len(ads), 50):
         store.ingest(ads[start:start + 50])
     assert store.partition() == reference(ads)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.text(alphabet=st.sampled_from("abc def ghi jkl æøå █ 12"), min_size=0, max_size=200))
+def test_the_stored_signature_is_datasketchs_minhash(text):
+    from datasketch import MinHash
+    from services.ad_triage.domain.text_signature import MIN_SHINGLES, word_shingles
+    shingles = word_shingles(text)
+    if len(shingles) < MIN_SHINGLES:
+        assert signature(text) is None
+        return
+    reference = MinHash(num_perm=64, seed=1)
+    reference.update_batch(sorted(s.encode() for s in shingles))
+    assert signature(text) == tuple(int(v) for v in reference.hashvalues)
