@@ -9,7 +9,8 @@ from __future__ import annotations
 # one place to extend when new services publish facts
 METRICS: dict[str, tuple[str, int | None]] = {
     "grants.application.submitted": ("applications_submitted", None),
-    # ad triage exists for initiative 1 (outreach to people in prostitution advertised online)
+    # ad triage exists for initiative 1 (outreach to people in prostitution advertised online); it flags clusters
+    # (one advertiser or network), once per cluster and rule-set version, so this counts flagged clusters
     "ad_triage.ad.flagged": ("ads_flagged", 1),
 }
 COUNTED = tuple(sorted(METRICS))
