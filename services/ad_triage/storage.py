@@ -89,9 +89,9 @@ class AdTriageStore(MongoStore):
         ids = sorted(set(ad_ids))
         if not ids:
             return {}
-        docs = self.db[ADS].find({"_id": {"$in": ids}}, {"cluster_id": 1, "link": 1}, session=session)
-        return {d["_id"]: (d["cluster_id"], decode((d.get("link") or {}).get("signature"))) for d in docs
-                if d.get("cluster_id") and (d.get("link") or {}).get("signature")}
+        docs = self.db[ADS].find({"_id": {"$in": ids}}, {"cluster_id": 1, "signature": 1}, session=session)
+        return {d["_id"]: (d["cluster_id"], decode(d["signature"])) for d in docs
+                if d.get("cluster_id") and d.get("signature")}
 
     def clusters_by_id(self, session, ids: Iterable[str]) -> dict[str, dict]:
         ids = sorted({i for i in ids if i})

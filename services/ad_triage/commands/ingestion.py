@@ -40,10 +40,10 @@ def _merge(doc: dict | None, arrival: Arrival, at: datetime) -> tuple[dict, str]
                 "last_seen": ad.last_seen}
     pseudonyms = [c.pseudonym for c in ad.contacts]
     if doc is None:
-        link = {"pseudonyms": sorted(set(pseudonyms)), "images": sorted(set(ad.image_hashes)),
-                "signature": encode(signature(ad.text))}
-        return {"_id": key_string(ad.key), **fields, "link": link, "sightings": [sighting],
-                "created_at": at}, "accepted"
+        link = {"pseudonyms": sorted(set(pseudonyms)), "images": sorted(set(ad.image_hashes))}
+        # the signature of its first text, top level: a text candidate is read with its cluster and this alone
+        return {"_id": key_string(ad.key), **fields, "link": link, "signature": encode(signature(ad.text)),
+                "sightings": [sighting], "created_at": at}, "accepted"
     if any(s["ref"] == arrival.ref for s in doc.get("sightings", ())):
         return doc, "unchanged"
     merged = dict(doc)
@@ -134,7 +134,7 @@ class Ingestion:
         own = own_score(stored_ad(doc), ruleset)
         doc["score"] = score_doc(own)
         link = doc.get("link") or {}
-        sig = decode(link.get("signature"))
+        sig = decode(doc.get("signature"))
         return LinkInput(
             ad_id=doc["_id"], key=(doc["platform"], doc["ad_id"]), is_new=stored_cluster is None,
             stored_cluster=stored_cluster, platform=doc["platform"], city=canonical_city(doc["location"]),
