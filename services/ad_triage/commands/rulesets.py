@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from datetime import timedelta
 
 from kit.storage import now, utc
@@ -40,6 +41,7 @@ log = logging.getLogger("actionplan.ad_triage")
 CHUNK = 500  # ads (or clusters) per transaction: short transactions, few round trips
 LEASE = timedelta(seconds=60)  # a rescore whose runner renewed nothing for this long is taken over
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}"
+_RUNNING = threading.Lock()  # (a green lock under nameko's eventlet)
 ADS_PHASE, ADS_SWEEP, CLUSTERS_PHASE, CLUSTERS_SWEEP, DONE = "ads", "ads_sweep", "clusters", "clusters_sweep", "done"
 NEXT = {ADS_PHASE: ADS_SWEEP, ADS_SWEEP: CLUSTERS_PHASE, CLUSTERS_PHASE: CLUSTERS_SWEEP, CLUSTERS_SWEEP: DONE}
 COLLECTION = {ADS_PHASE: ADS, ADS_SWEEP: ADS, CLUSTERS_PHASE: CLUSTERS, CLUSTERS_SWEEP: CLUSTERS}
@@ -97,6 +99,15 @@ class RuleSets:
     def resume(self, take_over: bool = False) -> dict | None:
         """Run the stored rescore's remaining chunks; None when none is unfinished, another instance holds its
         lease (unless ``take_over``: the caller just started it), or another instance applied a chunk first."""
+        # one runner per process: the timer leaves alone a rescore this process's publish call is running
+        if not _RUNNING.acquire(blocking=take_over):
+            return None
+        try:
+            return self._resume(take_over)
+        finally:
+            _RUNNING.release()
+
+    def _resume(self, take_over: bool) -> dict | None:
         store = self.store
         progress = store.rescore_progress()
         if progress is None or progress["phase"] == DONE:

@@ -124,3 +124,19 @@ def test_a_timer_leaves_a_rescore_another_instance_holds_and_takes_over_one_left
     assert RuleSets(store).resume()["phase"] == "done"
     progress = RuleSets(store).progress()
     assert (progress["phase"], progress["rescored"], progress["done"]) == ("done", 30, True)
+
+
+def test_the_timer_leaves_alone_a_rescore_its_own_process_is_running(store, monkeypatch):
+    from services.ad_triage.commands import rulesets
+    import_lines(store, lines(20, seed=26))
+    seen = []
+    real = RuleSets._chunk
+
+    def chunk_then_timer(self, session, expected, ids):
+        seen.append(RuleSets(store).resume())  # the timer fires while the publishing call runs
+        return real(self, session, expected, ids)
+    monkeypatch.setattr(rulesets, "CHUNK", 5)
+    monkeypatch.setattr(RuleSets, "_chunk", chunk_then_timer)
+    report = RuleSets(store).publish("1.0.0", "lead-1", None)
+    assert report["done"] and report["rescored"] == 20
+    assert seen and all(answer is None for answer in seen)
