@@ -123,18 +123,23 @@ class QueueEvidence(graphene.ObjectType):
     evidence = graphene.Field(IndicatorEvidence, required=True)
 
 
-class TriageItem(graphene.ObjectType):
-    """One queue item: a cluster (one advertiser or network) with its best evidence; outreach works a cluster."""
+class ClusterFacts:
+    """The facts a cluster keeps on itself, shown alike by a queue item and a cluster (graphene reads fields from
+    every base class)."""
     cluster_id = graphene.ID(required=True)
-    score = graphene.Float(required=True, description="the best ad's own score plus the cluster's network signals")
-    priority = graphene.String(required=True)
-    ruleset_version = graphene.String(required=True)
     ad_count = graphene.Int(required=True)
     cities = graphene.List(graphene.NonNull(graphene.String), required=True)
     platforms = graphene.List(graphene.NonNull(graphene.String), required=True)
     first_seen = graphene.String(required=True)
     last_seen = graphene.String(required=True)
     max_contact_spread = graphene.Int(required=True, description="the most cities any one contact appears in")
+
+
+class TriageItem(ClusterFacts, graphene.ObjectType):
+    """One queue item: a cluster (one advertiser or network) with its best evidence; outreach works a cluster."""
+    score = graphene.Float(required=True, description="the best ad's own score plus the cluster's network signals")
+    priority = graphene.String(required=True)
+    ruleset_version = graphene.String(required=True)
     best_ad_key = graphene.ID(description="the ad whose own score is highest: open it for its evidence spans")
     evidence = graphene.List(graphene.NonNull(QueueEvidence), required=True,
                              description="the indicators that fired for the cluster's score")
@@ -142,15 +147,8 @@ class TriageItem(graphene.ObjectType):
     assignee = graphene.String()
 
 
-class AdCluster(graphene.ObjectType):
-    cluster_id = graphene.ID(required=True)
-    ad_count = graphene.Int(required=True)
-    cities = graphene.List(graphene.NonNull(graphene.String), required=True)
-    platforms = graphene.List(graphene.NonNull(graphene.String), required=True)
-    first_seen = graphene.String(required=True)
-    last_seen = graphene.String(required=True)
+class AdCluster(ClusterFacts, graphene.ObjectType):
     contact_count = graphene.Int(required=True, description="how many distinct contacts the cluster's ads show")
-    max_contact_spread = graphene.Int(required=True, description="the most cities any one contact appears in")
     score = graphene.Field(AdScore, description="The cluster's score: best ad's own score plus network signals")
     best_ad_key = graphene.ID()
     flagged_versions = graphene.List(graphene.NonNull(graphene.String), required=True)

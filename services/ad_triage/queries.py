@@ -3,8 +3,6 @@ the quarantine, rule sets and the rescore's progress, the outreach outcomes per 
 state as stored."""
 from __future__ import annotations
 
-import os
-import socket
 
 from services.ad_triage import inputs
 from services.ad_triage.domain.errors import UnknownAd, UnknownCluster
@@ -12,11 +10,10 @@ from services.ad_triage.domain.labels import outcomes_per_version
 from services.ad_triage.commands.rulesets import RuleSets
 from services.ad_triage.domain.clusters import clusters_digest
 from services.ad_triage.domain.ruleset import available
-from services.ad_triage.storage import AdTriageStore
+from services.ad_triage.storage import INSTANCE, AdTriageStore
 from services.ad_triage.views import (ad_with_cluster_view, cluster_view, outcomes_view, quarantine_view,
                                       queue_row_view)
 
-INSTANCE = f"{socket.gethostname()}:{os.getpid()}"  # which process answered (the state itself is the database's)
 MEMBERS_SHOWN = 50  # a cluster view lists its best ads; the count says how many there are
 
 

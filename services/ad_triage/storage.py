@@ -15,6 +15,7 @@ order, so its cost does not grow with the number of ads or clusters.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -35,6 +36,7 @@ ADS, CLUSTERS, LINKS, QUARANTINE, CONFIG = "ads", "clusters", "links", "quaranti
 LABELS = "outreach_labels"  # one per (cluster, contact): what outreach learnt, for the per-version figures
 RESCORE = "rescore"  # the config document of the rescore in progress (or the last one)
 ANY = "any"
+INSTANCE = f"{socket.gethostname()}:{os.getpid()}"  # names this process (a rescore's lease, the linking answer)
 
 
 def queue_view(state: str | None, priority: str | None) -> str:

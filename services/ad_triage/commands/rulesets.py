@@ -21,8 +21,6 @@ raises nothing the second time.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 from datetime import timedelta
 
@@ -35,12 +33,11 @@ from services.ad_triage.domain.events import FLAGGED, PRIORITY_CHANGED
 from services.ad_triage.domain.places import known_city
 from services.ad_triage.domain.ruleset import load
 from services.ad_triage.domain.scoring import own_score
-from services.ad_triage.storage import ADS, CLUSTERS, AdTriageStore
+from services.ad_triage.storage import ADS, CLUSTERS, INSTANCE, AdTriageStore
 
 log = logging.getLogger("actionplan.ad_triage")
 CHUNK = 500  # ads (or clusters) per transaction: short transactions, few round trips
 LEASE = timedelta(seconds=60)  # a rescore whose runner renewed nothing for this long is taken over
-INSTANCE = f"{socket.gethostname()}:{os.getpid()}"
 _RUNNING = threading.Lock()  # (a green lock under nameko's eventlet)
 ADS_PHASE, ADS_SWEEP, CLUSTERS_PHASE, CLUSTERS_SWEEP, DONE = "ads", "ads_sweep", "clusters", "clusters_sweep", "done"
 NEXT = {ADS_PHASE: ADS_SWEEP, ADS_SWEEP: CLUSTERS_PHASE, CLUSTERS_PHASE: CLUSTERS_SWEEP, CLUSTERS_SWEEP: DONE}
