@@ -15,7 +15,7 @@ import itertools
 import time
 from datetime import datetime, timezone
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
@@ -47,15 +47,19 @@ def ensure_indexes(db: Database) -> None:
 
 def next_sequences(db: Database, session: ClientSession | None, subjects: list[str]) -> list[int]:
     """Reserve the next sequence number of each subject in ``subjects`` (one per entry, in order) inside
-    ``session``'s transaction; one round trip per distinct subject."""
+    ``session``'s transaction: one read and one write for all of them, however many subjects a batch stages.
+
+    The numbers come from the values read; the increments written in the same transaction make a concurrent
+    transaction that reserved numbers of one of these subjects conflict with this one, so one of them is retried
+    and no number is given out twice."""
     wanted: dict[str, int] = {}
     for subject in subjects:
         wanted[subject] = wanted.get(subject, 0) + 1
-    last: dict[str, int] = {}
-    for subject, count in wanted.items():
-        doc = db[SEQUENCES].find_one_and_update({"_id": subject}, {"$inc": {"assigned": count}}, upsert=True,
-                                                return_document=ReturnDocument.AFTER, session=session)
-        last[subject] = doc["assigned"] - count  # numbers last+1 .. last+count are ours
+    stored = {doc["_id"]: doc.get("assigned", 0)
+              for doc in db[SEQUENCES].find({"_id": {"$in": sorted(wanted)}}, {"assigned": 1}, session=session)}
+    db[SEQUENCES].bulk_write([UpdateOne({"_id": subject}, {"$inc": {"assigned": count}}, upsert=True)
+                              for subject, count in sorted(wanted.items())], ordered=False, session=session)
+    last = {subject: stored.get(subject, 0) for subject in wanted}  # numbers last+1 .. last+count are ours
     numbers = []
     for subject in subjects:
         last[subject] += 1

@@ -268,3 +268,11 @@ def test_the_loop_survives_mongodb_errors_and_broker_failures_and_drains(db, set
     worker.join(5)
     assert not worker.is_alive() and done()
     assert sent_ids(good) == [e["id"] for e in envelopes] and len(attempts) == 2 and not failures
+
+
+def test_one_staging_numbers_each_subject_on_from_its_last_number(db, settings):
+    box, data = Outbox(db, settings), json.loads(EXAMPLE.read_text())
+    box.add_many(None, [("grants.application.submitted", s, data) for s in ["a", "b", "a"]])
+    envelopes = box.add_many(None, [("grants.application.submitted", s, data) for s in ["b", "c", "a", "b", "a"]])
+    assert [(e["subject"], e["sequence"]) for e in envelopes] == [("b", 2), ("c", 1), ("a", 3), ("b", 3), ("a", 4)]
+    assert {d["_id"]: d["assigned"] for d in db[outbox.SEQUENCES].find({})} == {"a": 4, "b": 3, "c": 1}

@@ -33,6 +33,8 @@ T = TypeVar("T")
 PURPOSE = "ad-linkage"
 RULESET_SETTING = "AD_TRIAGE_RULESET_VERSION"
 ADS, CLUSTERS, LINKS, QUARANTINE, CONFIG = "ads", "clusters", "links", "quarantine", "config"
+# ad id -> (cluster id, text signature): what a text candidate is read for, in documents a tenth of an ad's size
+SIGNATURES = "signatures"
 LABELS = "outreach_labels"  # one per (cluster, contact): what outreach learnt, for the per-version figures
 RESCORE = "rescore"  # the config document of the rescore in progress (or the last one)
 ANY = "any"
@@ -87,13 +89,27 @@ class AdTriageStore(MongoStore):
                                        for link in links], ordered=False, session=session)
 
     def candidates(self, session, ad_ids: Iterable[str]) -> dict[str, tuple[str, tuple[int, ...]]]:
-        """Ad id -> (cluster id, text signature) of stored ads a text bucket lists."""
+        """Ad id -> (cluster id, text signature) of stored ads a text bucket lists: from their small signature
+        documents, and from the ads themselves for ads stored before those existed."""
         ids = sorted(set(ad_ids))
         if not ids:
             return {}
-        docs = self.db[ADS].find({"_id": {"$in": ids}}, {"cluster_id": 1, "signature": 1}, session=session)
-        return {d["_id"]: (d["cluster_id"], decode(d["signature"])) for d in docs
-                if d.get("cluster_id") and d.get("signature")}
+        found = {d["_id"]: (d["cluster_id"], decode(d["signature"]))
+                 for d in self.db[SIGNATURES].find({"_id": {"$in": ids}}, session=session)}
+        older = [i for i in ids if i not in found]
+        if older:
+            docs = self.db[ADS].find({"_id": {"$in": older}}, {"cluster_id": 1, "signature": 1}, session=session)
+            found.update({d["_id"]: (d["cluster_id"], decode(d["signature"])) for d in docs
+                          if d.get("cluster_id") and d.get("signature")})
+        return found
+
+    def write_signatures(self, session, ads: list[dict]) -> None:
+        """The signature documents of stored ads (with their cluster ids); ads without a signature have none."""
+        docs = [{"_id": d["_id"], "cluster_id": d["cluster_id"], "signature": d["signature"]} for d in ads
+                if d.get("signature")]
+        if docs:
+            self.db[SIGNATURES].bulk_write([ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs],
+                                           ordered=False, session=session)
 
     def clusters_by_id(self, session, ids: Iterable[str]) -> dict[str, dict]:
         ids = sorted({i for i in ids if i})
@@ -102,14 +118,17 @@ class AdTriageStore(MongoStore):
         return {d["_id"]: d for d in self.db[CLUSTERS].find({"_id": {"$in": ids}}, session=session)}
 
     def relabel(self, session, renamed: dict[str, str]) -> None:
-        """Members and link keys of clusters that were merged or renamed carry the final id. Found by the indexed
-        cluster_id and rewritten by ``_id``: the local MongoDB-wire server scans for a filtered multi-update."""
-        for collection in (ADS, LINKS):
+        """Members, their signature documents and link keys of clusters that were merged or renamed carry the final
+        id. Found by the indexed cluster_id and rewritten by ``_id``: the local MongoDB-wire server scans for a
+        filtered multi-update. A member's signature document has the member's id, so it needs no search."""
+        for collection, also in ((ADS, SIGNATURES), (LINKS, None)):
             ops = [UpdateOne({"_id": d["_id"]}, {"$set": {"cluster_id": new}})
                    for old, new in sorted(renamed.items())
                    for d in self.db[collection].find({"cluster_id": old}, {"_id": 1}, session=session)]
             if ops:
                 self.db[collection].bulk_write(ops, ordered=False, session=session)
+                if also:  # an ad without a signature has no document there: the update then changes nothing
+                    self.db[also].bulk_write(ops, ordered=False, session=session)
 
     def members(self, session, cluster_id: str, fields: dict) -> list[dict]:
         return list(self.db[ADS].find({"cluster_id": cluster_id}, fields, session=session))

@@ -114,8 +114,9 @@ class Ingestion:
             linkage.add(link_input)
         _fault_after_linking()
         plan = linkage.plan()
-        store.save_ads(session, [{**doc, "cluster_id": plan.ad_cluster[ad_id], "updated_at": at}
-                                 for ad_id, doc in changed.items()])
+        saved = [{**doc, "cluster_id": plan.ad_cluster[ad_id], "updated_at": at} for ad_id, doc in changed.items()]
+        store.save_ads(session, saved)
+        store.write_signatures(session, saved)
         store.relabel(session, plan.renamed)
         store.write_links(session, plan.links)
         settled = settle(store, session, plan, loaded, ruleset, "linked", at)

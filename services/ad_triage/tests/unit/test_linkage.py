@@ -165,3 +165,12 @@ def test_the_stored_signature_is_datasketchs_minhash(text):
     reference = MinHash(num_perm=64, seed=1)
     reference.update_batch(sorted(s.encode() for s in shingles))
     assert signature(text) == tuple(int(v) for v in reference.hashvalues)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=2**32 - 1), min_size=64, max_size=64))
+def test_a_stored_signature_reads_back_as_written(values):
+    from services.ad_triage.domain.text_signature import decode, encode
+    sig = tuple(values)
+    assert decode(encode(sig)) == sig
+    assert decode(encode(None)) is None and decode("") is None

@@ -58,6 +58,9 @@ def stored_clusters(store) -> dict[str, list[str]]:
     docs = {d["_id"]: d for d in store.db.clusters.find({})}
     assert set(docs) == set(members), "a cluster document without members, or members without one"
     assert {cid: d["ad_count"] for cid, d in docs.items()} == {cid: len(m) for cid, m in members.items()}
+    # a text candidate is read from its signature document: it names the ad's cluster, for every ad with a signature
+    signed = {d["_id"]: d["cluster_id"] for d in store.db.ads.find({"signature": {"$ne": None}})}
+    assert {d["_id"]: d["cluster_id"] for d in store.db.signatures.find({})} == signed
     return members
 
 

@@ -17,7 +17,8 @@ from services.ad_triage.domain.records import RecordRejected
 from services.ad_triage.storage import AdTriageStore
 from tests.support.memory_store import make_store
 
-from .conftest import another_instance, assert_clusters_equal_reference, import_lines, lines, stored_clusters
+from .conftest import (another_instance, assert_clusters_equal_reference, import_lines, lines, reference_clusters,
+                       stored_clusters)
 
 
 def test_an_import_reports_accepted_and_quarantined_records_and_stages_flagged_events(store):
@@ -143,3 +144,15 @@ def test_a_number_only_in_the_text_links_like_the_contacts_field(store):
     assert second["contacts"][0]["pseudonym"] == first["contacts"][0]["pseudonym"]
     assert third["contacts"] == [] and "29991234" not in json.dumps(second, default=str)
     assert store.db.clusters.find_one({"_id": first["cluster_id"]})["ad_count"] == 2
+
+
+def test_ads_stored_before_signature_documents_existed_still_link_by_their_text(store):
+    text = ("Dejlig pige i byen. Jeg er slank, sød og smilende. Kom og nyd en skøn time med mig. Ny i byen, kun her "
+            "få dage. Kun seriøse henvendelser. Åben fra 10 til 22.")
+    batch = lines(120, seed=3)
+    import_lines(store, batch[:60] + [_ad("s-1", text, [])])
+    store.db.signatures.delete_many({})  # as an earlier release stored them: the signature on the ad alone
+    import_lines(store, batch[60:] + [_ad("s-2", text + " Kys", [])])
+    clusters = store.all_clusters()
+    assert clusters == reference_clusters(store, batch + [_ad("s-1", text, []), _ad("s-2", text + " Kys", [])])
+    assert any({"dkescort.example/s-1", "dkescort.example/s-2"} <= set(m) for m in clusters.values())
