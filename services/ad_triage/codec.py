@@ -14,6 +14,7 @@ from services.ad_triage.domain.cluster_state import BestAd, ClusterState
 from services.ad_triage.domain.contacts import PseudoContact
 from services.ad_triage.domain.places import known_city
 from services.ad_triage.domain.records import Price
+from services.ad_triage.domain.ruleset import rationale
 from services.ad_triage.domain.scoring import FeatureEvidence, Fired, PatternEvidence, Score
 from services.ad_triage.domain.stored import StoredAd
 from services.ad_triage.domain.triage import Move, QueueItem, merged_queue
@@ -61,8 +62,8 @@ def score_doc(s: Score) -> dict:
         evidence = ({"kind": "feature", "feature": ev.feature, "value": ev.value} if isinstance(ev, FeatureEvidence)
                     else {"kind": "pattern", "field": ev.field, "start": ev.start, "end": ev.end,
                           "snippet": ev.snippet})
-        fired.append({"indicator_id": f.indicator_id, "weight": f.weight, "rationale": f.rationale,
-                      "evidence": evidence})
+        # no rationale: it is the rule set's text (ruleset.rationale), a third of an ad's document if copied
+        fired.append({"indicator_id": f.indicator_id, "weight": f.weight, "evidence": evidence})
     return {"value": s.value, "value_milli": s.value_milli, "priority": s.priority,
             "ruleset_version": s.ruleset_version, "fired": fired}
 
@@ -73,8 +74,13 @@ def score_from_doc(doc: dict) -> Score:
         ev = f["evidence"]
         evidence = (FeatureEvidence(ev["feature"], ev["value"]) if ev["kind"] == "feature"
                     else PatternEvidence(ev["field"], ev["start"], ev["end"], ev["snippet"]))
-        fired.append(Fired(f["indicator_id"], f["weight"], evidence, f["rationale"]))
+        fired.append(Fired(f["indicator_id"], f["weight"], evidence, fired_rationale(doc, f)))
     return Score(doc["value"], doc["priority"], doc["ruleset_version"], tuple(fired))
+
+
+def fired_rationale(score: dict, fired: dict) -> str:
+    """A stored indicator's rationale: kept on scores stored before it was left out, else the rule set's."""
+    return fired.get("rationale") or rationale(score["ruleset_version"], fired["indicator_id"])
 
 
 def new_queue_doc() -> dict:

@@ -6,6 +6,7 @@ because outreach staff need "an obscured phone number", not a linkable token; a 
 from __future__ import annotations
 
 from kit.storage import utc
+from services.ad_triage.codec import fired_rationale
 
 
 def iso(moment) -> str | None:
@@ -22,8 +23,9 @@ def score_view(score: dict | None) -> dict | None:
     if score is None:
         return None
     return {"value": score["value"], "priority": score["priority"], "ruleset_version": score["ruleset_version"],
-            "fired": [{"indicator_id": f["indicator_id"], "weight": f["weight"], "rationale": f["rationale"],
-                       "evidence": dict(f["evidence"])} for f in score["fired"]]}
+            "fired": [{"indicator_id": f["indicator_id"], "weight": f["weight"],
+                       "rationale": fired_rationale(score, f), "evidence": dict(f["evidence"])}
+                      for f in score["fired"]]}
 
 
 def member_view(doc: dict) -> dict:

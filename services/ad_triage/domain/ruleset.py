@@ -169,6 +169,17 @@ def load(version: str) -> RuleSet:
     return ruleset_version(version)
 
 
+@lru_cache(maxsize=None)
+def _rationales(version: str) -> dict[str, str]:
+    return {i.id: i.rationale for i in load(version).indicators}
+
+
+def rationale(version: str, indicator_id: str) -> str:
+    """Why an indicator of a shipped version counts. Stored scores name the indicator and version only: the text is
+    the rule set's, the same for every ad it fired on (and shipped versions are never removed)."""
+    return _rationales(version).get(indicator_id, "")
+
+
 def default_version(chosen: str | None, setting: str) -> str:
     """The start-up default: ``chosen`` (the value of ``setting``), else the newest file; a wrong value stops the
     service with a message naming the setting."""

@@ -108,3 +108,17 @@ def test_contacts_never_appear_in_stored_ad_or_score():
     dumped = repr(kept) + repr(result)
     for secret in ("to ni ni", "2999", "anna_dk", "+4529991234"):
         assert secret not in dumped
+
+
+def test_a_stored_score_names_its_indicators_and_reads_back_with_the_rule_sets_rationale():
+    from services.ad_triage.codec import score_doc, score_from_doc
+    result = score(stored("Jeg er professionel og diskret. Smuk rumænsk pige."), dict(QUIET, obfuscated_phone=1), V11)
+    assert len(result.fired) >= 2
+    doc = score_doc(result)
+    assert all(set(f) == {"indicator_id", "weight", "evidence"} for f in doc["fired"])
+    assert score_from_doc(doc) == result
+    rationales = {i.id: i.rationale for i in V11.indicators}
+    assert [f.rationale for f in score_from_doc(doc).fired] == [rationales[f.indicator_id] for f in result.fired]
+    # a score stored before the rationale was left out keeps the text it was stored with
+    doc["fired"][0]["rationale"] = "as stored then"
+    assert score_from_doc(doc).fired[0].rationale == "as stored then"
