@@ -85,7 +85,7 @@ from graphql import DocumentNode, FieldNode, FragmentSpreadNode, InlineFragmentN
 from graphql.utilities import get_operation_ast
 from opentelemetry import trace
 from pymongo import AsyncMongoClient
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from kit.settings import Settings
 
@@ -298,6 +298,10 @@ class MongoChain:
         db = self.client[settings.database]
         self.rows, self.head = db[ROWS], db[HEAD]
         self._indexed = False
+        # (seq, hash) of the head this process moved last: the next append links on it without reading the head.
+        # When another instance moved the head since, the compare-and-set (or a row's unique seq) fails, and the
+        # append reads the head again: a stale one costs a retry, never a fork.
+        self._known_head: tuple[int, str] | None = None
 
     async def _ensure_indexes(self) -> None:
         if not self._indexed:
@@ -313,19 +317,32 @@ class MongoChain:
         await self._ensure_indexes()
         for _attempt in range(20):
             async with self.client.start_session() as session:
+                known, self._known_head = self._known_head, None  # trusted again only once this one commits
                 try:
-                    return await session.with_transaction(lambda s: self._append(s, docs))
+                    rows = await session.with_transaction(lambda s: self._append(s, docs, known))
                 except (ChainConflict, DuplicateKeyError):
-                    await asyncio.sleep(0.005)
+                    await asyncio.sleep(0 if known else 0.005)  # a stale head known here: read it at once
+                    continue
+                self._known_head = (rows[-1]["seq"], rows[-1]["hash"])
+                return rows
         raise ChainConflict("the chain head kept moving; giving up for now")
 
-    async def _append(self, session, docs: list[dict]) -> list[dict]:
-        head = await self.head.find_one({"_id": HEAD_ID}, session=session)
-        if head is None and await self.rows.find_one({}, {"_id": 1}, session=session) is not None:
-            raise ChainBroken("the access log has rows but no chain head; run `python -m gateway.audit verify`")
+    async def _append(self, session, docs: list[dict], known: tuple[int, str] | None = None) -> list[dict]:
+        if known is not None:
+            head = {"seq": known[0], "hash": known[1]}
+        else:
+            head = await self.head.find_one({"_id": HEAD_ID}, session=session)
+            if head is None and await self.rows.find_one({}, {"_id": 1}, session=session) is not None:
+                raise ChainBroken("the access log has rows but no chain head; run `python -m gateway.audit verify`")
         seq, prev = (head["seq"], head["hash"]) if head else (0, GENESIS)
         rows = link(docs, seq, prev)
-        await self.rows.insert_many(rows, ordered=True, session=session)
+        try:
+            await self.rows.insert_many(rows, ordered=True, session=session)
+        except BulkWriteError as exc:  # a row of that number exists: another writer linked after this head
+            errors = exc.details.get("writeErrors") or []
+            if errors and all(e.get("code") == 11000 for e in errors):
+                raise ChainConflict("rows were linked after the head this writer knew") from None
+            raise
         moved = {"seq": rows[-1]["seq"], "hash": rows[-1]["hash"], "at": rows[-1]["at"]}
         if head is None:
             await self.head.insert_one({"_id": HEAD_ID, **moved}, session=session)

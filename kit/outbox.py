@@ -40,6 +40,10 @@ def order_key() -> str:
 
 def ensure_indexes(db: Database) -> None:
     rows = db[COLLECTION]
+    # the relay's poll: pending rows. MongoDB answers it from the compound indexes below; the local MongoDB-wire
+    # server only from an index on the one field, without which every poll read every row ever sent (89 ms at
+    # 50,000 rows, every 200 ms, also when idle; 1.2 ms with it)
+    rows.create_index([("status", ASCENDING)])
     rows.create_index([("status", ASCENDING), ("order", ASCENDING)])
     rows.create_index([("status", ASCENDING), ("sequence", ASCENDING), ("order", ASCENDING)])
     rows.create_index([("key", ASCENDING), ("sequence", ASCENDING)])

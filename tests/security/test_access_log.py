@@ -133,6 +133,31 @@ def test_two_gateway_instances_extend_one_chain(env, db):
     assert f"{len(seqs)} rows" in done.stdout
 
 
+def test_an_instance_that_missed_the_other_ones_rows_links_after_them(env, db):
+    from gateway.audit import MongoChain
+
+    def row(n: int) -> dict:
+        return {"v": 1, "at": None, "op": f"op-{n}", "phase": "open", "fields": ["triageQueue"]}
+
+    async def appends():
+        settings = load("gateway", env)
+        first, second = MongoChain(settings), MongoChain(settings)
+        try:
+            await first.append([row(1)])
+            await second.append([row(2), row(3)])  # the head first knows is now two rows behind
+            await first.append([row(4)])
+            await first.append([row(5)])
+        finally:
+            await first.close()
+            await second.close()
+    asyncio.run(appends())
+    rows = sorted(db[ROWS].find({}), key=lambda r: r["seq"])
+    assert [(r["seq"], r["op"]) for r in rows] == [(1, "op-1"), (2, "op-2"), (3, "op-3"), (4, "op-4"), (5, "op-5")]
+    assert all(later["prev"] == earlier["hash"] for earlier, later in zip(rows, rows[1:]))
+    done = verify(env)
+    assert done.returncode == 0 and "5 rows" in done.stdout, done.stderr
+
+
 def test_verify_names_an_edited_row(env, db):
     asyncio.run(operations(env))
     target = db[ROWS].find_one({"subject.id": "app-1"}, sort=[("seq", 1)])
