@@ -153,7 +153,7 @@ def cluster_doc(state: ClusterState, score: Score | None, position: str | None, 
 
 
 def queue_row(cluster: dict) -> dict:
-    """A queue item: what a page shows of a cluster (its row in the read model names it by position)."""
+    """One row of the queue read model: what a page shows of a cluster, so a page is one read."""
     score, best = cluster["score"], cluster["best"] or {}
     return {"_id": cluster["position"], "cluster_id": cluster["_id"], "score": score["value"],
             "priority": score["priority"], "ruleset_version": score["ruleset_version"],

@@ -9,9 +9,8 @@ transaction as the ads, so any number of instances ingest into the same clusters
 Two transactions that touch one cluster or link key conflict on its document, and the later one is retried.
 
 The queue read model is one collection per filter (state x priority, "any" for no filter), each row keyed by the
-cluster's queue position (domain triage.queue_position) and naming the cluster: a page is the first rows of the
-collection's own ``_id`` order and the clusters they name (``_id`` lookups), so its cost does not grow with the
-number of ads or clusters. Rows hold nothing else, because every change of a cluster rewrites up to four of them.
+cluster's queue position (domain triage.queue_position): a page is the first rows of the collection's own ``_id``
+order, so its cost does not grow with the number of ads or clusters.
 """
 from __future__ import annotations
 
@@ -146,7 +145,7 @@ class AdTriageStore(MongoStore):
                     rows.setdefault(view, []).append(DeleteOne({"_id": old["position"]}))
         for doc in docs:
             for view in doc["views"]:
-                rows.setdefault(view, []).append(ReplaceOne({"_id": doc["position"]}, _row(doc), upsert=True))
+                rows.setdefault(view, []).append(ReplaceOne({"_id": doc["position"]}, queue_row(doc), upsert=True))
         for view, ops in sorted(rows.items()):
             self.db[view].bulk_write(ops, ordered=True, session=session)
         gone = sorted({old["_id"] for old in removed} - keep)
@@ -189,16 +188,10 @@ class AdTriageStore(MongoStore):
         return self.db[CLUSTERS].find_one({"_id": cluster_id}, session=session)
 
     def queue_page(self, state: str | None, priority: str | None, offset: int, limit: int) -> tuple[int, list[dict]]:
-        """One page of the queue read model as items (codec.queue_row); the total is the collection's count (kept by
-        the server, not counted). Rows name their clusters, whose documents are then read by ``_id``: a cluster that
-        moved or merged between the two reads is left out of this page, since it is already at its new place."""
-        name = queue_view(state, priority)
-        view = self.db[name]
+        """One page of the queue read model; the total is the collection's count (kept by the server, not counted)."""
+        view = self.db[queue_view(state, priority)]
         rows = list(view.find().sort("_id", ASCENDING).skip(offset).limit(limit))
-        clusters = self.clusters_by_id(None, [r["cluster_id"] for r in rows])
-        items = [queue_row(c) for r in rows for c in [clusters.get(r["cluster_id"])]
-                 if c is not None and c.get("position") == r["_id"] and name in c.get("views", ())]
-        return view.estimated_document_count(), items
+        return view.estimated_document_count(), rows
 
     def cluster_members(self, cluster_id: str, limit: int) -> list[dict]:
         """The cluster's ads, best own score first (index: cluster_id; the sort is over the members only)."""
@@ -304,12 +297,6 @@ class AdTriageStore(MongoStore):
                         "reached": {"$max": "$reached"}, "talk": {"$max": "$identification_talk"},
                         "attempts": {"$sum": "$attempts"}}}])
         return [(d["v"], d["c"], bool(d["reached"]), bool(d["talk"]), int(d["attempts"])) for d in docs]
-
-
-def _row(cluster: dict) -> dict:
-    """A queue row names its cluster at its position: small, since every change of a cluster rewrites its rows in
-    up to four views (the page reads the clusters it lists)."""
-    return {"_id": cluster["position"], "cluster_id": cluster["_id"]}
 
 
 def _link_doc(link: Link) -> dict:
