@@ -12,13 +12,20 @@ import io
 import json
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 
 import psutil
 from kafka import KafkaConsumer
+from pymongo import ReplaceOne
 
 from bench import triage_queue
 from kit import kafka_io
+from kit.mongo import connect, in_transaction
+from kit.pseudonym import Pseudonymiser
 from services.ad_triage.contracts import ADS_TOPIC
+from services.ad_triage.domain.arrivals import split_lines
+from services.ad_triage.domain.linkage import CONTACT, IMAGE
+from services.ad_triage.domain.text_signature import bands, decode
 from services.ad_triage.tools.generate_ads import generate, write_jsonl
 from tests.support.rpc import rpc_as
 
@@ -241,6 +248,49 @@ def domain_pipeline(lines: list[str]) -> float | None:
     return len(stored) / (time.perf_counter() - start)
 
 
+FLOOR_SAMPLE = 10_000
+
+
+def write_floor(platform, lines: list[str], chunk: int) -> tuple[float, int]:
+    """Ads per second of the part of an ingest no design of clusters, queue or events can leave out, on the same
+    server in the same run: parsing, pseudonymising and masking the lines (in process), then per chunk, in one
+    transaction, reading the ads' link keys by ``_id`` and writing the ads and their link keys (as the ingest
+    stored them: the first ``len(lines)`` stored ads, copied into a scratch database). Returns (rate, ads)."""
+    pseudonymise = Pseudonymiser(b"f" * 32).for_purpose("ad-linkage")
+    started = time.perf_counter()
+    for start in range(0, len(lines), chunk):
+        split_lines(lines[start:start + chunk], "jsonl", pseudonymise, "floor", "import", datetime.now(timezone.utc),
+                    timedelta(seconds=300))
+    parsing = time.perf_counter() - started
+
+    settings = platform.settings("ad_triage")
+    client = connect(settings)
+    try:
+        ads = list(client[settings.database]["ads"].find({}).limit(len(lines)))
+        scratch = client[f"{settings.database}_floor"]
+        written = 0.0
+        for start in range(0, len(ads), chunk):
+            docs = ads[start:start + chunk]
+            keys = sorted({CONTACT + c for d in docs for c in d["link"]["pseudonyms"]} |
+                          {IMAGE + h for d in docs for h in d["link"]["images"]} |
+                          {b for d in docs for b in bands(decode(d.get("signature")))})
+
+            def work(session, docs=docs, keys=keys):
+                list(scratch["links"].find({"_id": {"$in": keys}}, session=session))
+                scratch["ads"].bulk_write([ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs],
+                                          ordered=True, session=session)
+                scratch["links"].bulk_write([ReplaceOne({"_id": k}, {"_id": k, "cluster_id": docs[0]["cluster_id"],
+                                                                      "ads": [docs[0]["_id"]]}, upsert=True)
+                                             for k in keys], ordered=False, session=session)
+            began = time.perf_counter()
+            in_transaction(client, work)
+            written += time.perf_counter() - began
+        client.drop_database(scratch.name)
+    finally:
+        client.close()
+    return len(ads) / (parsing + written), len(ads)
+
+
 def domain_entry_name(count: int) -> str:
     return ("ad_triage.domain_pipeline_in_process" if count <= DOMAIN_SAMPLE else
             f"ad_triage.domain_pipeline_in_process_{triage_queue.size_label(DOMAIN_SAMPLE)}_sample")
@@ -250,7 +300,8 @@ def entry_names(count: int, readers: tuple[int, ...] = triage_queue.READERS) -> 
     """Every entry ``run`` reports for ``count`` ads, in order."""
     queue = [name for size in stage_sizes(count) for name in triage_queue.names(size, readers)]
     return (["ad_triage.ingest_to_flagged_event"] + queue +
-            ["ad_triage.service_rss_after_ingest", "ad_triage.rescore_all_ads", domain_entry_name(count)])
+            ["ad_triage.service_rss_after_ingest", "ad_triage.rescore_all_ads", domain_entry_name(count),
+             "ad_triage.ingest_write_floor"])
 
 
 def run(platform, count: int, chunk: int, seed: int, readers: tuple[int, ...] = triage_queue.READERS,
@@ -302,5 +353,12 @@ def run(platform, count: int, chunk: int, seed: int, readers: tuple[int, ...] = 
         raise Incomplete(entries, "the in-process domain pipeline") from exc
     if domain is not None:
         entries.append(entry(domain_entry_name(count), domain, "ads/s", None))
+    log(f"write floor: parsing {min(count, FLOOR_SAMPLE):,} ads and writing them with their link keys")
+    try:
+        floor, sampled = write_floor(platform, lines[:FLOOR_SAMPLE], chunk)
+    except Exception as exc:
+        raise Incomplete(entries, "the write floor") from exc
+    log(f"write floor: {floor:,.0f} ads/s over {sampled:,} ads ({floor / baseline:.2f} of raw)")
+    entries.append(entry("ad_triage.ingest_write_floor", floor, "ads/s", baseline))
     log("done")
     return entries
