@@ -53,3 +53,14 @@ def test_the_ad_triage_benchmark_completes_and_reports_every_figure(tmp_path, mo
     assert by_name["ad_triage.ingest_to_flagged_event"]["baseline"] is not None  # raw produce+consume
     assert by_name["ad_triage.service_rss_after_ingest"]["unit"] == "MiB"
     assert by_name["ad_triage.rescore_all_ads"]["unit"] == "ads/s"
+
+
+def test_the_ingest_phases_tool_times_every_stage_on_a_real_server(capsys):
+    from bench import ingest_phases
+    assert ingest_phases.main(["--ads", "300", "--chunk", "100", "--every", "150"]) == 0
+    out = capsys.readouterr().out
+    stages = [line for line in out.splitlines() if line.startswith("ads ")]
+    assert [line.split(":")[0] for line in stages] == ["ads 1 to 200", "ads 201 to 300"]  # whole chunks
+    assert all(float(line.split(": ")[1].split(" ads/s")[0].replace(",", "")) > 0 for line in stages)
+    for phase in ("ingest", "parse", "write_clusters", "bulk write: ads", "bulk write: queue rows", "candidates"):
+        assert f"  {phase} " in out, phase
