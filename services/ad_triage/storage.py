@@ -1,6 +1,6 @@
 """The ad triage service's own MongoDB database: ads (with their own score), clusters (with the cluster's score and
-queue state), link keys, the queue read model, quarantine, the published rule set and the rescore's progress. The
-only module of the service that touches MongoDB.
+queue state), link keys, the ads' text signatures (what a text candidate is read for), the queue read model,
+quarantine, the published rule set and the rescore's progress. The only module of the service that touches MongoDB.
 
 Writes are batched: one transaction per import chunk, one bulk write per collection, so throughput is bound by the
 domain's CPU work rather than by round trips. Linking state lives here, not in a process: a batch reads the link
