@@ -62,7 +62,7 @@ def score_doc(s: Score) -> dict:
         evidence = ({"kind": "feature", "feature": ev.feature, "value": ev.value} if isinstance(ev, FeatureEvidence)
                     else {"kind": "pattern", "field": ev.field, "start": ev.start, "end": ev.end,
                           "snippet": ev.snippet})
-        # no rationale: it is the rule set's text (ruleset.rationale), a third of an ad's document if copied
+        # no rationale: it is the rule set's text (ruleset.rationale); copied, it was a seventh of an ad's document
         fired.append({"indicator_id": f.indicator_id, "weight": f.weight, "evidence": evidence})
     return {"value": s.value, "value_milli": s.value_milli, "priority": s.priority,
             "ruleset_version": s.ruleset_version, "fired": fired}
