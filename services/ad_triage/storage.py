@@ -33,7 +33,7 @@ T = TypeVar("T")
 PURPOSE = "ad-linkage"
 RULESET_SETTING = "AD_TRIAGE_RULESET_VERSION"
 ADS, CLUSTERS, LINKS, QUARANTINE, CONFIG = "ads", "clusters", "links", "quarantine", "config"
-# ad id -> (cluster id, text signature): what a text candidate is read for, in documents a tenth of an ad's size
+# ad id -> (cluster id, text signature): what a text candidate is read for, about 600 bytes against an ad's 2,200
 SIGNATURES = "signatures"
 LABELS = "outreach_labels"  # one per (cluster, contact): what outreach learnt, for the per-version figures
 RESCORE = "rescore"  # the config document of the rescore in progress (or the last one)
